@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("text", metavar="TEXT")
     s.add_argument("--file", action="append", default=[], metavar="PATH", help="an attached file (repeatable)")
     s.add_argument("--url", action="append", default=[], metavar="URL", help="an attached media URL (repeatable)")
+    s.add_argument("--wait-timeout", type=float, default=None, metavar="SECONDS",
+                   help="when the message exports: stop waiting after this long (exit 4, render kept)")
     u = cmd("upload", "upload media to the current project")
     u.add_argument("items", nargs="+", metavar="PATH_OR_URL")
     c = cmd("chat", "send TEXT straight to the backend agent")
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--resume", nargs="?", const=True, default=None, metavar="RENDER_ID",
                    help="continue a saved render (the latest one without an id)")
     e.add_argument("--no-wait", action="store_true", help="start the render and return at once")
+    e.add_argument("--wait-timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop waiting after this long (exit 4; the render is kept for --resume)")
     r = cmd("route", "print the intent of TEXT ('-' reads one message a line from stdin)")
     r.add_argument("text", nargs="?", default="-", metavar="TEXT")
     cmd("reset", "forget the current session (the next call starts a new project)")
@@ -190,9 +194,23 @@ def _runtime(args: argparse.Namespace) -> Any:
     from .manifest import resolve_manifest
     from .runtime import SkillRuntime
 
+    from .handlers._context import Limits
+
     manifest = resolve_manifest(getattr(args, "skill", None))
+    limits = Limits()
+    wait = getattr(args, "wait_timeout", None)
+    if wait is not None:
+        if wait <= 0:
+            raise _bad_usage("bad_wait_timeout")
+        limits.render_deadline = wait
     return SkillRuntime(manifest, api_url=getattr(args, "api_url", None), lang=getattr(args, "lang", None),
-                        out_dir=getattr(args, "out", None))
+                        out_dir=getattr(args, "out", None), limits=limits)
+
+
+def _bad_usage(reason: str) -> Exception:
+    from .api._errors import BadInputError
+
+    return BadInputError(reason, detail={"reason": reason})
 
 
 async def _run_runtime(args: argparse.Namespace, printer: _Printer) -> None:
@@ -289,6 +307,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     printer = _Printer(args.json, args.quiet)
     import asyncio
+    import signal
+
+    def _on_term(signum: int, frame: Any) -> None:  # a host killing us: same as Ctrl-C
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, _on_term)
+    except (ValueError, OSError):  # not the main thread
+        pass
 
     try:
         asyncio.run(_run_runtime(args, printer))

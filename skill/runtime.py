@@ -141,26 +141,34 @@ class SkillRuntime:
         return classify(text, files)
 
     async def handle(self, text: str, files: Sequence[str] = (), urls: Sequence[str] = ()) -> AsyncIterator[Reply]:
-        """Route one user message as a chat host would, and yield the replies."""
-        route = classify(text or "", tuple(files))
+        """Route one user message as a chat host would, and yield the replies.
+
+        Attachments (``files``, ``urls``) are uploaded first; the words decide the intent.
+        A message that is itself an upload (paths or media URLs in it), or has no words,
+        only uploads.
+        """
+        text = text or ""
+        route = classify(text)
         ctx = self._context(text)
+        files = [str(f) for f in files]
         extra_urls = [u for u in urls if u not in route.urls]
-        if route.intent != "upload" and (files or extra_urls):
-            async for r in self._upload_first(ctx, list(files), extra_urls):
+        if route.intent == "upload" or (not text.strip() and (files or extra_urls)):
+            gen = simple.upload(ctx, list(route.paths) + files, list(route.urls) + extra_urls)
+            async for r in self._guard("upload", ctx, gen):
+                yield r
+            return
+        if files or extra_urls:
+            async for r in self._guard("upload", ctx, simple.upload(ctx, files, extra_urls, suggest_next=False)):
                 if isinstance(r, Done):
                     if not r.ok:
                         yield r
                         return
                     continue
                 yield r
-        async for r in self._dispatch(ctx, route, extra_urls):
+        async for r in self._dispatch(ctx, route):
             yield r
 
-    async def _upload_first(self, ctx: Context, files: list[str], urls: list[str]) -> AsyncIterator[Reply]:
-        async for r in self._guard("upload", ctx, simple.upload(ctx, files, urls)):
-            yield r
-
-    async def _dispatch(self, ctx: Context, route: Route, extra_urls: Sequence[str]) -> AsyncIterator[Reply]:
+    async def _dispatch(self, ctx: Context, route: Route) -> AsyncIterator[Reply]:
         intent = route.intent
         if intent == "export":
             gen = export_handler.export(ctx)
@@ -169,7 +177,7 @@ class SkillRuntime:
         elif intent == "state":
             gen = simple.state(ctx)
         elif intent == "upload":
-            gen = simple.upload(ctx, list(route.paths), list(route.urls) + list(extra_urls))
+            gen = simple.upload(ctx, list(route.paths), list(route.urls))
         else:
             intent = "chat"
             gen = chat_handler.chat(ctx, route.text)

@@ -55,6 +55,7 @@ async def export(ctx: Context, *, out_dir: Path | None = None, resume: str | boo
         yield ProgressReply("render", ctx.t("export/starting"), 0.0)
         job = await renderer.submit(ctx.session_id or sid, draft, out)
         job_id = job.id
+        yield ProgressReply("render", ctx.t("export/submitted", render_id=job_id), 0.0)
         if not wait:
             yield Message(ctx.t("export/started_no_wait", render_id=job_id))
             return

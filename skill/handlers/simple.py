@@ -51,7 +51,8 @@ async def state(ctx: Context) -> AsyncIterator[Reply]:
         yield link
 
 
-async def upload(ctx: Context, paths: Sequence[str], urls: Sequence[str]) -> AsyncIterator[Reply]:
+async def upload(ctx: Context, paths: Sequence[str], urls: Sequence[str], *,
+                 suggest_next: bool = True) -> AsyncIterator[Reply]:
     """Check everything locally first (type, size, scheme), then send."""
     if not paths and not urls:
         yield Message(ctx.t("upload/how"))
@@ -82,4 +83,5 @@ async def upload(ctx: Context, paths: Sequence[str], urls: Sequence[str]) -> Asy
     for f in results:
         yield Message(ctx.t("upload/done", name=f.filename or "file", kind=f.file_type or "media",
                             duration=f.duration, width=f.width, height=f.height))
-    yield Message(ctx.t("upload/next", count=len(results)))
+    if suggest_next:
+        yield Message(ctx.t("upload/next", count=len(results)))
