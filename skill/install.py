@@ -55,11 +55,18 @@ def host_dir(host: str, home: Path | None = None) -> Path:
     return base.joinpath(*HOSTS[host])
 
 
-def _cli_prefix(variant: str | None) -> str:
-    return f"nemo-skill --skill {variant}" if variant else "nemo-skill"
+def _cli_prefix(skill_md: Path | None) -> str:
+    """The command the host agent runs. It names the *installed* SKILL.md, so the
+    platform is detected from the install path (PROTOCOL.md) and the attribution
+    headers follow the installed manifest."""
+    if skill_md is None:
+        return "nemo-skill"
+    import shlex
+
+    return f"nemo-skill --skill {shlex.quote(str(skill_md))}"
 
 
-def render_skill_md(text: str, variant: str | None) -> str:
+def render_skill_md(text: str, skill_md: Path | None) -> str:
     """The manifest text with its usage section replaced by the templated one.
 
     The frontmatter is kept byte for byte (so ``name``, ``version`` and
@@ -74,7 +81,7 @@ def render_skill_md(text: str, variant: str | None) -> str:
         raise ValueError("manifest without frontmatter")
     front, body = m.group(1), m.group(2)
     lang = "zh" if detect_lang(body, default="en") == "zh" else "en"
-    usage = render("install/skill_usage", lang, cmd=_cli_prefix(variant)).strip() + "\n"
+    usage = render("install/skill_usage", lang, cmd=_cli_prefix(skill_md)).strip() + "\n"
     how = _HOW_HEADING.search(body)
     if how:
         nxt = _H2.search(body, how.end())
@@ -120,12 +127,12 @@ def plan_install(host: str, variant: str | None = None, dest: str | os.PathLike 
     else:
         src = bundled_manifest_path()
     manifest = load_manifest(src)
-    text = render_skill_md(src.read_text(encoding="utf-8"), variant)
+    folder = Path(os.path.abspath(Path(dest).expanduser() if dest else host_dir(host) / manifest.name))
+    text = render_skill_md(src.read_text(encoding="utf-8"), folder / "SKILL.md")
     check = parse_manifest(text)  # the installed copy must still drive the runtime
     if (check.name, check.version) != (manifest.name, manifest.version):  # pragma: no cover - a bug
         raise ValueError("installed SKILL.md changed name or version")
-    folder = Path(dest).expanduser() if dest else host_dir(host) / manifest.name
-    return Plan(name=manifest.name, dest=Path(os.path.abspath(folder)), skill_md=text,
+    return Plan(name=manifest.name, dest=folder, skill_md=text,
                 marker=_marker_text(variant, host, manifest.name),
                 example=manifest.examples[0] if manifest.examples else None)
 

@@ -41,7 +41,12 @@ def test_install_each_host(home: Path, host: str, folder: str, capsys: pytest.Ca
     src = load_manifest(bundled_manifest_path())
     assert (m.name, m.version) == (src.name, src.version)
     assert m.openclaw.requires.bins == ["nemo-skill"]
-    assert 'nemo-skill say "<the user\'s words>" --json' in text
+    # the command names the installed SKILL.md, so the platform follows the install path
+    assert f'nemo-skill --skill {dest / "SKILL.md"} say "<the user\'s words>" --json' in text
+    from skill.config import detect_platform
+
+    assert detect_platform(dest / "SKILL.md") == {"claude": "claude", "cursor": "cursor",
+                                                  "openclaw": "clawhub"}[host]
     assert "--file PATH" in text
     marker = json.loads((dest / MARKER).read_text(encoding="utf-8"))
     assert marker["installed_by"] == "nemo-skill" and marker["variant"] is None
@@ -59,8 +64,8 @@ def test_install_variant_json(home: Path, capsys: pytest.CaptureFixture) -> None
     m = parse_manifest(text)
     src = load_manifest(bundled_variants()["generator-meta-ai"])
     assert (m.name, m.version, m.description) == (src.name, src.version, src.description)
-    assert 'nemo-skill --skill generator-meta-ai say "<the user\'s words>" --json' in text
-    assert "nemo-skill --skill generator-meta-ai export --resume --json" in text
+    assert f'nemo-skill --skill {dest / "SKILL.md"} say "<the user\'s words>" --json' in text
+    assert f"nemo-skill --skill {dest / 'SKILL.md'} export --resume --json" in text
     assert "## Common Workflows" in text  # the rest of the body is kept
     assert text.count("## How to use it") == 1
     assert json.loads((dest / MARKER).read_text())["variant"] == "generator-meta-ai"
