@@ -82,6 +82,7 @@ class SkillRuntime:
         )
         self.renderer = Renderer(self.client, self.store, self.key, deadline=self.limits.render_deadline)
         self._session_lock = asyncio.Lock()
+        self._warned_recovery = False
 
     async def __aenter__(self) -> "SkillRuntime":
         return self
@@ -110,6 +111,9 @@ class SkillRuntime:
         """Run one handler; errors become replies; always end with ``Done``."""
         ok = True
         exit_code = EXIT_OK
+        if self.store.recovered_backup is not None and not self._warned_recovery:
+            self._warned_recovery = True  # warn once: the damaged file was moved aside
+            yield Message(ctx.t("setup/state_recovered"))
         try:
             async for r in gen:
                 if isinstance(r, ErrorReply):

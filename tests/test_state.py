@@ -111,3 +111,21 @@ def test_pending_render_roundtrip(tmp_path):
     store.update("k", lambda p: p.pending_renders.append(PendingRender("render_1", "s", 1.0, "/o", True)))
     r = store.load("k").pending_renders[0]
     assert (r.id, r.session_id, r.out_dir, r.submitted) == ("render_1", "s", "/o", True)
+
+
+async def test_runtime_warns_once_after_moving_a_corrupt_state_file(tmp_path, sandbox_url, monkeypatch):
+    from skill import SkillRuntime
+    from skill.manifest import resolve_manifest
+    from skill.replies import Message
+
+    monkeypatch.delenv("NEMO_TOKEN", raising=False)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "skill-state.json").write_text("{broken")
+    async with SkillRuntime(resolve_manifest(None), api_url=sandbox_url, state_dir=tmp_path / "s") as rt:
+        first = [r async for r in rt.credits()]
+        second = [r async for r in rt.credits()]
+    warn = "The saved settings file was unreadable"
+    assert sum(warn in r.text for r in first if isinstance(r, Message)) == 1
+    assert not any(warn in r.text for r in second if isinstance(r, Message))
+    assert first[-1].ok and second[-1].ok
+    assert list((tmp_path / "s").glob("skill-state.json.corrupt-*"))
