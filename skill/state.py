@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 STATE_FILE = "skill-state.json"
+BACKUP_FILE = "skill-state.json.bak"
 LOCK_FILE = "skill-state.lock"
 STATE_VERSION = 1
 LOCK_TIMEOUT = 30.0
@@ -218,36 +219,62 @@ class StateStore:
         return f"{api_url.rstrip('/')}|{skill_name}"
 
     # -- raw document --------------------------------------------------------------
-    def _read_doc(self) -> dict:
+    def _read_doc(self, *, locked: bool = False) -> dict:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return {"version": STATE_VERSION, "profiles": {}}
         except OSError:
-            return self._recover(None)
-        try:
-            doc = json.loads(raw.decode("utf-8"))
-            if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), dict):
-                raise ValueError("not a state document")
-            return doc
-        except (ValueError, UnicodeDecodeError):
-            return self._recover(raw)
+            raw = None
+        if raw is not None:
+            try:
+                doc = json.loads(raw.decode("utf-8"))
+                if isinstance(doc, dict) and isinstance(doc.get("profiles"), dict):
+                    return doc
+            except (ValueError, UnicodeDecodeError):
+                pass
+        if not locked:  # repair under the lock, re-reading first (another process may have)
+            with file_lock(self.lock_path):
+                return self._read_doc(locked=True)
+        return self._recover(raw)
 
     def _recover(self, raw: bytes | None) -> dict:
+        """(Under the lock.) Move the damaged file aside and put back the previous good
+        version (``.bak``, kept one write behind), else start clean."""
         backup = self.directory / f"{STATE_FILE}.corrupt-{int(time.time())}-{os.getpid()}"
         try:
-            if raw is not None:
-                os.replace(self.path, backup)
-                os.chmod(backup, 0o600)
-                self.recovered_backup = backup
+            os.replace(self.path, backup)
+            os.chmod(backup, 0o600)
+            self.recovered_backup = backup
+            logging.getLogger("skill.state").info("state file unreadable; moved to %s", backup.name)
         except OSError:
             pass
-        if self.recovered_backup is not None:
-            logging.getLogger("skill.state").warning("state file unreadable; moved to %s", backup.name)
+        try:
+            text = (self.directory / BACKUP_FILE).read_bytes().decode("utf-8")
+            doc = json.loads(text)
+            if isinstance(doc, dict) and isinstance(doc.get("profiles"), dict):
+                atomic_write_text(self.path, text)
+                return doc
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
         return {"version": STATE_VERSION, "profiles": {}}
 
     def _write_doc(self, doc: dict) -> None:
-        atomic_write_text(self.path, json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True))
+        # keep the version being replaced as .bak (a hard link: no copy) so a file damaged
+        # from outside never costs the token; the lock makes this race-free
+        bak_tmp = self.directory / f".{BACKUP_FILE}.{os.getpid()}.tmp"
+        try:
+            os.link(self.path, bak_tmp)
+            os.replace(bak_tmp, self.directory / BACKUP_FILE)
+        except OSError:
+            try:
+                os.unlink(bak_tmp)
+            except OSError:
+                pass
+        text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True)
+        atomic_write_text(self.path, text)
+        if not (self.directory / BACKUP_FILE).exists():  # the very first write: a real copy
+            atomic_write_text(self.directory / BACKUP_FILE, text)
 
     # -- profiles ------------------------------------------------------------------
     def load(self, key: str) -> Profile:
@@ -257,7 +284,7 @@ class StateStore:
     def update(self, key: str, fn: Callable[[Profile], Any]) -> Profile:
         """Read-modify-write one profile under the lock; ``fn`` mutates it in place."""
         with file_lock(self.lock_path):
-            doc = self._read_doc()
+            doc = self._read_doc(locked=True)
             prof = Profile.from_dict(doc["profiles"].get(key))
             fn(prof)
             doc["profiles"][key] = prof.to_dict()
@@ -270,7 +297,7 @@ class StateStore:
         """Hold the lock across a longer critical section (token renewal): yields a fresh
         profile read under the lock and writes it back on exit."""
         with file_lock(self.lock_path):
-            doc = self._read_doc()
+            doc = self._read_doc(locked=True)
             prof = Profile.from_dict(doc["profiles"].get(key))
             yield prof
             doc["profiles"][key] = prof.to_dict()

@@ -15,6 +15,8 @@ if ROOT not in sys.path:
 
 from skill.sandbox import SandboxServer  # noqa: E402
 
+pytest_plugins = ["tests.secret_guard"]
+
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:

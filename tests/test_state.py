@@ -45,6 +45,16 @@ def test_profiles_are_keyed_by_api_and_skill(tmp_path):
     assert store.load(b).token is None and store.load(a).token == "ta"
 
 
+def test_corrupt_state_falls_back_to_the_previous_good_version(tmp_path):
+    store = StateStore(tmp_path)
+    store.update("k", lambda p: setattr(p, "token", "kept"))
+    store.update("k", lambda p: setattr(p, "session_id", "s1"))
+    store.path.write_text('{"profiles": {"k": {"token": "t"}')  # damaged from outside
+    prof = StateStore(tmp_path).load("k")
+    assert prof.token == "kept"  # from .bak, one write behind
+    assert mode(tmp_path / "skill-state.json.bak") == 0o600
+
+
 def test_corrupt_state_is_moved_aside_and_store_starts_clean(tmp_path):
     store = StateStore(tmp_path)
     store.path.parent.mkdir(parents=True, exist_ok=True)

@@ -128,7 +128,7 @@ def parse_payload(obj: Any) -> list[AgentEvent]:
     inv = inv if isinstance(inv, str) else None
     role = content.get("role")
     lr = _get(obj, "longRunningToolIds", "long_running_tool_ids")
-    long_ids = set(lr) if isinstance(lr, list) else set()
+    long_ids = {x for x in lr if isinstance(x, str)} if isinstance(lr, list) else set()
     out: list[AgentEvent] = []
     for part in parts:
         if not isinstance(part, dict):

@@ -69,11 +69,13 @@ class _FrameAssembler:
             return
         try:
             obj = json.loads(payload)
-        except ValueError:
+            events = parse_payload(obj)
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            # one odd frame must not end the turn: count it and read on
             self.malformed += 1
             log.debug("skipped a malformed frame (%d chars)", len(payload))
             return
-        out.extend(parse_payload(obj))
+        out.extend(events)
 
 
 def decode_frames(chunks: list[str]) -> list[AgentEvent]:

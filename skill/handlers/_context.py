@@ -19,11 +19,13 @@ from ..api._errors import (
     SessionNotFoundError,
 )
 from ..replies import ErrorReply, LinkReply, Message, ProgressReply, Reply
+from ..state import file_lock
 
 __all__ = ["Context", "Limits", "ProgressPump", "error_replies"]
 
 log = logging.getLogger("skill.runtime")
 T = TypeVar("T")
+SESSION_LOCK = "session.lock"
 
 
 @dataclass
@@ -64,7 +66,13 @@ class Context:
     # -- session -----------------------------------------------------------------------
     async def ensure_session(self, notices: list[Reply]) -> str:
         """The project's session id; the first contact creates token and session quietly
-        with one short "setting things up" line."""
+        with one short "setting things up" line.
+
+        Creation runs under an inter-process lock (``session.lock``, apart from the state
+        lock that token renewal takes) and re-reads the state inside it, so parallel
+        first calls from several CLI processes share one project instead of each making
+        its own.
+        """
         if self.session_id:
             return self.session_id
         async with self.session_lock:
@@ -74,8 +82,19 @@ class Context:
             if prof.session_id:
                 self.session_id, self.task_id = prof.session_id, prof.task_id
                 return prof.session_id
-            notices.append(Message(self.t("setup/setting_up")))
-            return await self._new_session()
+            await self.client.ensure_token()
+            loop = asyncio.get_running_loop()
+            cm = file_lock(self.store.directory / SESSION_LOCK)
+            await loop.run_in_executor(None, cm.__enter__)
+            try:
+                prof = self.profile()
+                if prof.session_id:  # another process made it meanwhile
+                    self.session_id, self.task_id = prof.session_id, prof.task_id
+                    return prof.session_id
+                notices.append(Message(self.t("setup/setting_up")))
+                return await self._new_session()
+            finally:
+                await loop.run_in_executor(None, cm.__exit__, None, None, None)
 
     async def _new_session(self) -> str:
         info = await self.client.create_session(self.lang if self.lang != "zh" else "zh-CN")

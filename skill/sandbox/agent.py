@@ -227,7 +227,7 @@ def _chat_text(action: str, lang: str) -> str:
 # -- plan -------------------------------------------------------------------------------
 
 def plan_run(message: str, session: Session, backend: SandboxBackend, base_url: str,
-             silent: bool = False) -> AgentPlan:
+             silent: bool = False, hostile_text: str | None = None) -> AgentPlan:
     cfg = backend.config
     lang = reply_language(message, session.language)
     intent, action = classify(message)
@@ -246,6 +246,8 @@ def plan_run(message: str, session: Session, backend: SandboxBackend, base_url: 
     steps = gen
     if silent:
         steps = lambda: _silenced(gen(), session, message)  # noqa: E731
+    elif hostile_text is not None:
+        steps = lambda: _hostile(gen(), hostile_text)  # noqa: E731
     return AgentPlan(intent=intent, action=action, cost=cost, language=lang, steps=steps)
 
 
@@ -259,6 +261,19 @@ async def _silenced(inner: AsyncIterator[Step], session: Session, message: str) 
         yield CallTool(cid, "edit_multitrack", {"operation": "adjust", "instruction": message})
         seg = dr.generic_edit(session, message)
         yield ToolDone(cid, "edit_multitrack", {"status": "success", "changed": seg.get("m", {})})
+
+
+async def _hostile(inner: AsyncIterator[Step], text: str) -> AsyncIterator[Step]:
+    """The run as planned, but every user-visible text is ``text`` (the ``hostile_reply`` fault)."""
+    said = False
+    async for step in inner:
+        if isinstance(step, Say):
+            said = True
+            yield Say(text)
+        else:
+            yield step
+    if not said:
+        yield Say(text)
 
 
 async def _chat_steps(action: str, lang: str) -> AsyncIterator[Step]:

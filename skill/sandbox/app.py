@@ -166,8 +166,17 @@ async def run_sse(request: Request) -> Response:
         return JSONResponse({"detail": f"Session not found: {sid}"}, status_code=404)
     message = _message_text(body)
     path = request.url.path
+    flood = b.faults.take("flood", path)
+    if flood is not None:
+        from .flood import flood_chunks
+
+        b.stats.chat_runs += 1
+        return FrameStream(flood_chunks(flood), media_type="text/event-stream",
+                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     silent = b.faults.take("silent_reply", path) is not None
-    plan = plan_run(message, session, b, _base_url(request), silent=silent)
+    hostile = b.faults.take("hostile_reply", path)
+    plan = plan_run(message, session, b, _base_url(request), silent=silent,
+                    hostile_text=str(hostile.get("text", "")) if hostile is not None else None)
     if plan.cost > user.available:
         return err(2001, "Insufficient credits", 403)
     faults = StreamFaults(**{name: b.faults.take(name, path) for name in (
@@ -342,7 +351,8 @@ async def render_create(request: Request) -> Response:
     if not dr.is_exportable(draft):
         return render_err("draft is empty: nothing to render", 400)
     path = request.url.path
-    faults = {n: b.faults.take(n, path) for n in ("slow_render", "render_never_finishes", "fail_render")}
+    faults = {n: b.faults.take(n, path) for n in ("slow_render", "render_never_finishes", "fail_render",
+                                                  "hostile_render")}
     job = RenderJob(job_id, str(sid) if sid else None, draft, b, session.canvas if session else None, faults)
     b.renders[job_id] = job
     b.stats.renders_created += 1
@@ -393,7 +403,7 @@ async def render_download(request: Request) -> Response:
         return render_err(f"render not completed (status {job.status})", 409)
     ignore, fraction = _download_faults(b, request.url.path)
     return serve_file(b.files[job.file_name], request.headers.get("range"), ignore, fraction,
-                      download_name=f"{job.id}.mp4")
+                      download_name=job.hostile_filename or f"{job.id}.mp4")
 
 
 async def cdn_file(request: Request) -> Response:
@@ -431,7 +441,10 @@ async def faults_add(request: Request) -> Response:
 
 
 async def faults_clear(request: Request) -> Response:
-    _backend(request).faults.clear()
+    b = _backend(request)
+    b.faults.clear()
+    for job in list(b.renders.values()):
+        job.release()
     return JSONResponse({"ok": True, "pending": []})
 
 

@@ -24,6 +24,17 @@ Posted to ``POST /_sandbox/faults`` as ``{"fault", "count" (-1: until cleared), 
 - ``cut_download``: a download drops the connection after ``params.fraction`` (0.5).
 - ``reset_upload``: an upload is aborted (TCP reset) a third of the way through the body.
 - ``missing_client_id``: anonymous-token answers 400 even with the header.
+- ``flood`` (benchmarks): /run_sse skips the agent and streams ``params.n`` (10000) events
+  of a fixed mix as fast as possible (:mod:`.flood`); no credits are charged.
+- ``hostile_reply``: every model text of the next run is replaced by ``params.text`` (one
+  is added when the run has none); the draft is left alone unless the run edits it.
+  For tests of untrusted backend text (GUI phrases, paths, URLs, markup, escapes).
+- ``hostile_render``: the next render job reports ``params.url`` as its result URL
+  (``{base}`` is replaced by the sandbox URL) and, with ``params.filename``, its download
+  answers carry that ``Content-Disposition`` file name.
+
+Clearing the faults (``DELETE /_sandbox/faults``) also releases render jobs held by
+``render_never_finishes``: they complete normally.
 """
 
 from __future__ import annotations
@@ -57,6 +68,9 @@ FAULT_NAMES = frozenset(
         "cut_download",
         "reset_upload",
         "missing_client_id",
+        "flood",
+        "hostile_reply",
+        "hostile_render",
     }
 )
 

@@ -46,6 +46,11 @@ class RenderJob:
         if slow is not None:
             self.expected = float(slow.get("seconds", 10.0))
         self.never = faults.get("render_never_finishes") is not None
+        self.released = asyncio.Event()  # set when the faults are cleared: a held job completes
+        hostile = faults.get("hostile_render")
+        self.hostile_url: str | None = str(hostile["url"]) if hostile and hostile.get("url") else None
+        self.hostile_filename: str | None = (str(hostile["filename"]) if hostile and hostile.get("filename")
+                                             else None)
         fail = faults.get("fail_render")
         self.fail_message = (fail.get("error") or "Render failed: encoder error (sandbox fault)") if fail is not None else None
         self.created = time.time()
@@ -60,6 +65,10 @@ class RenderJob:
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run())
+
+    def release(self) -> None:
+        """Let a job held by ``render_never_finishes`` complete."""
+        self.released.set()
 
     def cancel(self) -> None:
         if self.task is not None and not self.task.done():
@@ -82,7 +91,7 @@ class RenderJob:
         if left > 0:
             await asyncio.sleep(left)
         if self.never:
-            await asyncio.Event().wait()  # stays "processing" until reset
+            await self.released.wait()  # stays "processing" until the faults are cleared
         if self.fail_message is not None or error is not None:
             self.status, self.error = "failed", self.fail_message or error
         else:
@@ -125,6 +134,8 @@ class RenderJob:
     def output_url(self, base_url: str) -> str | None:
         if self.status != "completed" or not self.file_name:
             return None
+        if self.hostile_url is not None:
+            return self.hostile_url.replace("{base}", base_url)
         return f"{base_url}/_sandbox/files/{self.file_name}"
 
     def payload(self, base_url: str, shape: str) -> dict[str, Any]:
