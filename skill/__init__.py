@@ -5,7 +5,7 @@ Imports are lazy: ``import skill`` costs almost nothing, so the CLI starts fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False
 
 from ._version import __version__
 
@@ -25,7 +25,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     try:
         mod, attr = _LAZY[name]
     except KeyError:

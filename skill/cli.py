@@ -6,24 +6,34 @@ front; ``route`` and ``--version`` never import httpx, pydantic or jinja2.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import Any, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing costs start-up time
+    import argparse
+    from typing import Any, Sequence
 
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 2 with one clear line
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(EXIT_BAD_INPUT)
+def _parser_class() -> type:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # usage errors exit 2 with one clear line
+            self.print_usage(sys.stderr)
+            sys.stderr.write(f"{self.prog}: error: {message}\n")
+            raise SystemExit(EXIT_BAD_INPUT)
+
+    return _Parser
 
 
-def _global_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+def _global_options(p: "argparse.ArgumentParser", suppress: bool) -> None:
+    import argparse
+
     d = argparse.SUPPRESS if suppress else None
     p.add_argument("--skill", metavar="PATH_OR_NAME", default=d,
                    help="a SKILL.md path or a bundled variant name" if not suppress else argparse.SUPPRESS)
@@ -39,9 +49,12 @@ def _global_options(p: argparse.ArgumentParser, suppress: bool) -> None:
                    help="no progress output" if not suppress else argparse.SUPPRESS)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> "argparse.ArgumentParser":
+    import argparse
+
     from ._version import __version__
 
+    _Parser = _parser_class()
     p = _Parser(prog="nemo-skill", description="Run a NemoVideo chat skill from the command line.")
     _global_options(p, suppress=False)
     p.add_argument("--version", action="version", version=f"nemo-skill {__version__}")
@@ -275,9 +288,15 @@ def _error_paragraph(printer: _Printer, code: str, exc: BaseException, lang: str
     return exit_code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: "Sequence[str] | None" = None) -> int:
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if args_in == ["--version"]:  # the fastest path: a host probing for the tool
+        from ._version import __version__
+
+        sys.stdout.write(f"nemo-skill {__version__}\n")
+        return EXIT_OK
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT

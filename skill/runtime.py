@@ -15,24 +15,43 @@ import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Sequence
 
 import httpx
 
 from .api import Attribution, NemoClient, Renderer
 from .api._errors import EXIT_INTERRUPTED, EXIT_OK, NemoError, RenderTimeoutError
 from .config import Settings, detect_platform
-from .handlers import chat as chat_handler
-from .handlers import export as export_handler
-from .handlers import simple
 from .handlers._context import Context, Limits, error_replies
 from .lang import detect_lang
 from .manifest import Manifest
 from .replies import Done, ErrorReply, Message, Reply
-from .router import Route, classify
 from .state import StateStore
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .router import Route
+
 __all__ = ["SkillRuntime", "Limits"]
+
+
+# Handlers and the router are imported when first used: a one-shot `credits` command
+# should not pay for the router's regexes or the chat handler's translator.
+def _simple() -> Any:
+    from .handlers import simple
+
+    return simple
+
+
+def _chat() -> Any:
+    from .handlers import chat
+
+    return chat
+
+
+def _export() -> Any:
+    from .handlers import export
+
+    return export
 
 log = logging.getLogger("skill.runtime")
 
@@ -141,7 +160,9 @@ class SkillRuntime:
         yield Done(intent, ok, exit_code=exit_code)
 
     # -- public API --------------------------------------------------------------------
-    def route(self, text: str, files: Sequence[str] = ()) -> Route:
+    def route(self, text: str, files: Sequence[str] = ()) -> "Route":
+        from .router import classify
+
         return classify(text, files)
 
     async def handle(self, text: str, files: Sequence[str] = (), urls: Sequence[str] = ()) -> AsyncIterator[Reply]:
@@ -151,18 +172,20 @@ class SkillRuntime:
         A message that is itself an upload (paths or media URLs in it), or has no words,
         only uploads.
         """
+        from .router import classify
+
         text = text or ""
         route = classify(text)
         ctx = self._context(text)
         files = [str(f) for f in files]
         extra_urls = [u for u in urls if u not in route.urls]
         if route.intent == "upload" or (not text.strip() and (files or extra_urls)):
-            gen = simple.upload(ctx, list(route.paths) + files, list(route.urls) + extra_urls)
+            gen = _simple().upload(ctx, list(route.paths) + files, list(route.urls) + extra_urls)
             async for r in self._guard("upload", ctx, gen):
                 yield r
             return
         if files or extra_urls:
-            async for r in self._guard("upload", ctx, simple.upload(ctx, files, extra_urls, suggest_next=False)):
+            async for r in self._guard("upload", ctx, _simple().upload(ctx, files, extra_urls, suggest_next=False)):
                 if isinstance(r, Done):
                     if not r.ok:
                         yield r
@@ -172,19 +195,19 @@ class SkillRuntime:
         async for r in self._dispatch(ctx, route):
             yield r
 
-    async def _dispatch(self, ctx: Context, route: Route) -> AsyncIterator[Reply]:
+    async def _dispatch(self, ctx: Context, route: "Route") -> AsyncIterator[Reply]:
         intent = route.intent
         if intent == "export":
-            gen = export_handler.export(ctx)
+            gen = _export().export(ctx)
         elif intent == "credits":
-            gen = simple.credits(ctx)
+            gen = _simple().credits(ctx)
         elif intent == "state":
-            gen = simple.state(ctx)
+            gen = _simple().state(ctx)
         elif intent == "upload":
-            gen = simple.upload(ctx, list(route.paths), list(route.urls))
+            gen = _simple().upload(ctx, list(route.paths), list(route.urls))
         else:
             intent = "chat"
-            gen = chat_handler.chat(ctx, route.text)
+            gen = _chat().chat(ctx, route.text)
         async for r in self._guard(intent, ctx, gen):
             yield r
 
@@ -192,24 +215,24 @@ class SkillRuntime:
         paths = [i for i in items if not i.lower().startswith(("http://", "https://"))]
         urls = [i for i in items if i.lower().startswith(("http://", "https://"))]
         ctx = self._context()
-        return self._guard("upload", ctx, simple.upload(ctx, paths, urls))
+        return self._guard("upload", ctx, _simple().upload(ctx, paths, urls))
 
     def chat(self, text: str) -> AsyncIterator[Reply]:
         ctx = self._context(text)
-        return self._guard("chat", ctx, chat_handler.chat(ctx, text))
+        return self._guard("chat", ctx, _chat().chat(ctx, text))
 
     def state(self) -> AsyncIterator[Reply]:
         ctx = self._context()
-        return self._guard("state", ctx, simple.state(ctx))
+        return self._guard("state", ctx, _simple().state(ctx))
 
     def credits(self) -> AsyncIterator[Reply]:
         ctx = self._context()
-        return self._guard("credits", ctx, simple.credits(ctx))
+        return self._guard("credits", ctx, _simple().credits(ctx))
 
     def export(self, *, out_dir: str | os.PathLike | None = None, resume: str | bool | None = None,
                wait: bool = True) -> AsyncIterator[Reply]:
         ctx = self._context(out_dir=out_dir)
-        return self._guard("export", ctx, export_handler.export(
+        return self._guard("export", ctx, _export().export(
             ctx, out_dir=Path(out_dir) if out_dir else None, resume=resume, wait=wait))
 
     async def reset(self) -> AsyncIterator[Reply]:
