@@ -37,7 +37,9 @@ _SCRUB = ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_CLIENT_ID", "NEMO_DEBUG", "SKILL_P
 
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
-    env["PYTHONDONTWRITEBYTECODE"] = "0"
+    # any non-empty value (even "0") stops Python writing .pyc files: then every start
+    # compiles the package from source, which no installed copy does
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("PYTHONPROFILEIMPORTTIME", None)
     env.update(extra)
     return env

@@ -45,6 +45,9 @@ _NAMED = {
 }
 
 _TRAILING_WS = re.compile(r"[ \t]+\n")
+# Anything clean_text would change (besides strip): most agent replies have none of it,
+# and one character-class search settles that.
+_NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029<&]|[ \t]\n|\n\n\n")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
@@ -85,6 +88,8 @@ def clean_text(s: object) -> str:
             return ""
         if not isinstance(s, str):
             s = str(s)
+        if not _NEEDS_WORK.search(s):
+            return s.strip()
         s = _strip_escapes(s)
         s = _strip_markup(s)
         if "&" in s:

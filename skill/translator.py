@@ -203,11 +203,40 @@ def _any_rule(masked: str) -> re.Match[str] | None:
     return None
 
 
+# Every rule in _RULES needs at least one of these words (substring match on the
+# lower-cased text, so the gate is a superset of the rules' triggers). Text without any of
+# them is settled by a few substring tests instead of running every rule: most agent
+# replies take this path. (A regex alternation of the same words is ~30x slower.)
+_GATE_WORDS = (
+    "timeline", "preview", "player", "dashboard", "account", "billing", "balance", "credit", "subscription",
+    "usage", "wallet", "click", "tap", "press", "hit", "push", "panel", "tab", "editor", "menu", "sidebar",
+    "window", "view", "setting", "section", "librar", "toolbar", "inspector", "propert", "drawer", "pane",
+    "page", "dialog", "workspace", "open", "drag", "drop", "button",
+    "预览", "播放", "查看", "检查", "账", "帐", "控制台", "仪表", "后台", "计费", "余额", "点", "单击", "双击", "轻", "按",
+    "打开", "展开", "切换", "进入", "前往", "转到", "拖", "面板", "标签", "选项卡", "侧边栏", "工具栏", "菜单", "编辑器",
+    "窗口", "设置", "页面", "时间线", "时间轴", "属性栏",
+)
+
+
+def _gate(cleaned: str) -> bool:
+    low = cleaned.lower()
+    for w in _GATE_WORDS:
+        if w in low:
+            return True
+    return False
+
+
+def _contains(cleaned: str) -> bool:
+    if not _gate(cleaned):
+        return False
+    masked, _ = _mask_quotes(cleaned)
+    return _any_rule(masked) is not None
+
+
 def contains_gui_phrase(text: object) -> bool:
     """True when the text still tells the user to click, open, drag... something."""
     try:
-        masked, _ = _mask_quotes(clean_text(text))
-        return _any_rule(masked) is not None
+        return _contains(clean_text(text))
     except Exception:  # pragma: no cover - defensive
         return False
 
@@ -320,7 +349,7 @@ def translate(text: object, lang: str = "en") -> Translation:
     """GUI instructions rewritten for chat; everything else kept. Never raises."""
     try:
         out = clean_text(text)
-        if not contains_gui_phrase(out):
+        if not _contains(out):
             return Translation(out, frozenset())
         actions: set[str] = set()
         # A rewritten phrase can, with words left around it, read as a new instruction

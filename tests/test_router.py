@@ -323,3 +323,66 @@ def test_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(HERE.parent), check=True)
     assert out.stdout.strip() == ""
+
+
+# --------------------------------------------------------------------------- lazy regexes and gates
+
+
+def _gate_corpus() -> list[str]:
+    texts = [t for t, _i, _n in _load(EXTRA_CASES)] + [t for t, _i in NEW_CASES]
+    if SHARED_CASES.is_file():
+        texts += [t for t, _i, _n in _load(SHARED_CASES)]
+    return texts
+
+
+def test_gates_are_necessary_conditions() -> None:
+    """Every match of a gated pattern (ASCII branches) contains one of its gate's substrings."""
+    gated = [(_router._UPLOAD.a, _router._G_UPLOAD), (_router._CREDIT_WORD.a, _router._G_CREDIT),
+             (_router._STATE.a, _router._G_STATE), (_router._NEG.a, _router._G_NEG),
+             (_router._DEFER.a, _router._G_DEFER), (_router._CAPABILITY.a, _router._G_CAPABILITY),
+             (_router._EDIT_EN, _router._G_EDIT_EN), (_router._EDIT_ES, _router._G_EDIT_ES),
+             (_router._CREDIT_BARE, _router._G_CREDIT)]
+    for text in _gate_corpus():
+        s = text.lower()
+        if not s.isascii():
+            continue
+        for part in [s] + [c.text for c in _router._split(s, True)]:
+            for rx, gate in gated:
+                for m in rx.finditer(part):
+                    assert any(w in m.group() for w in gate) or not m.group(), (rx.pattern[:40], part)
+                    assert _router._any_in(part, gate)
+
+
+def test_gated_and_ungated_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh process skips uncompiled patterns its gates rule out; answers must not change."""
+    texts = _gate_corpus() + ["export", "credits?", "my balance", "dont export", "show the timeline",
+                              "upload later", "how do i export", "add music then export"]
+    ungated = [classify(t) for t in texts]
+    monkeypatch.setattr(_router, "_may", lambda rx, s, gate: _router._any_in(s, gate))
+    assert [classify(t) for t in texts] == ungated
+
+
+def test_import_compiles_nothing_and_export_compiles_little() -> None:
+    code = (
+        "import re, sys; import re._compiler as c; n = [0]; orig = c.compile\n"
+        "def wrap(*a, **k):\n    n[0] += 1; return orig(*a, **k)\n"
+        "c.compile = wrap; import skill.router as r; print(n[0]); r.classify('export'); print(n[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(HERE.parent), check=True)
+    at_import, after_export = map(int, out.stdout.split())
+    assert at_import == 0
+    assert after_export <= 15
+
+
+def test_route_is_immutable_value() -> None:
+    import copy
+    import pickle
+
+    r = classify("export 4k")
+    assert r == classify("export 4k") and r != classify("export 1080p")
+    assert pickle.loads(pickle.dumps(r)) == r and copy.deepcopy(r) == r
+    with pytest.raises(AttributeError):
+        del r.hints
+    assert repr(r).startswith("Route(intent='export', text='export 4k'")
+    assert Route("chat", "x").hints == {} and Route("chat", "x").confidence is None

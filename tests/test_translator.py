@@ -284,3 +284,23 @@ def test_no_user_facing_words_in_python():
             code = re.sub(r'"""[\s\S]*?"""', "", src)  # docstrings may quote examples
             code = re.sub(r"#.*", "", code)
             assert phrase not in code, (name, phrase)
+
+
+# -- the keyword gate never hides a rule ------------------------------------------------
+from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
+
+_PIECES = ["click", "Click the", "Export", "button", "open", "the", "timeline", "panel", "drag", "drop", "onto",
+           "preview", "in", "dashboard", "check", "your", "account", "点击", "导出", "按钮", "打开", "面板", "拖拽",
+           "预览", "时间线", "查看", "账户", "tap", "press", "Enter", "hit", "Save", "sidebar", "view", " ", ",", "."]
+
+
+@_settings(max_examples=400, deadline=None)
+@_given(_st.lists(_st.sampled_from(_PIECES) | _st.text(max_size=6), max_size=12))
+def test_gate_is_a_superset_of_every_rule(parts):
+    from skill.sanitize import clean_text
+    from skill.translator import _any_rule, _gate, _mask_quotes
+
+    text = " ".join(parts)
+    masked, _ = _mask_quotes(clean_text(text))
+    if _any_rule(masked) is not None:
+        assert _gate(clean_text(text)), text

@@ -67,16 +67,11 @@ AgentEvent = Union[TextEvent, ThoughtEvent, ToolCallEvent, ToolResultEvent, Keep
 
 KEEP_ALIVE = KeepAliveEvent()
 
+_NO_IDS: frozenset[str] = frozenset()
+
 _SIMPLE_TYPES = frozenset(
     {"text", "heartbeat", "ping", "keepalive", "keep_alive", "tool_call", "tool_result", "error", "thought"}
 )
-
-
-def _get(d: dict, camel: str, snake: str) -> Any:
-    v = d.get(camel)
-    if v is None:
-        v = d.get(snake)
-    return v
 
 
 def _str(v: Any) -> str:
@@ -107,13 +102,13 @@ def parse_payload(obj: Any) -> list[AgentEvent]:
                                _str(obj.get("code")) or None)]
         if typ == "thought":
             return [ThoughtEvent(_str(obj.get("content")))]
-    if "error" in obj and obj.get("error"):
-        err = obj["error"]
+    err = obj.get("error")
+    if err:
         if isinstance(err, dict):
             return [ErrorEvent(_str(err.get("message")) or "error", _str(err.get("code")) or None)]
         return [ErrorEvent(_str(err))]
-    code = _get(obj, "errorCode", "error_code")
-    msg = _get(obj, "errorMessage", "error_message")
+    code = obj.get("errorCode") or obj.get("error_code")
+    msg = obj.get("errorMessage") or obj.get("error_message")
     if code or msg:
         return [ErrorEvent(_str(msg) or _str(code), _str(code) or None)]
     content = obj.get("content")
@@ -122,34 +117,37 @@ def parse_payload(obj: Any) -> list[AgentEvent]:
     parts = content.get("parts")
     if not isinstance(parts, list) or not parts:
         return [KEEP_ALIVE]
-    partial = bool(obj.get("partial"))
-    author = obj.get("author") if isinstance(obj.get("author"), str) else None
-    inv = _get(obj, "invocationId", "invocation_id")
-    inv = inv if isinstance(inv, str) else None
+    partial = obj.get("partial") is True or bool(obj.get("partial"))
+    author = obj.get("author")
+    if not isinstance(author, str):
+        author = None
+    inv = obj.get("invocationId") or obj.get("invocation_id")
+    if not isinstance(inv, str):
+        inv = None
     role = content.get("role")
-    lr = _get(obj, "longRunningToolIds", "long_running_tool_ids")
-    long_ids = {x for x in lr if isinstance(x, str)} if isinstance(lr, list) else set()
+    lr = obj.get("longRunningToolIds") or obj.get("long_running_tool_ids")
+    long_ids = {x for x in lr if isinstance(x, str)} if isinstance(lr, list) and lr else _NO_IDS
     out: list[AgentEvent] = []
     for part in parts:
         if not isinstance(part, dict):
             continue
-        fc = _get(part, "functionCall", "function_call")
+        text = part.get("text")
+        if text is not None and isinstance(text, str):  # the common case first
+            if part.get("thought"):
+                out.append(ThoughtEvent(text))
+            elif role == "user":
+                continue  # echo of the user's own message
+            elif text:
+                out.append(TextEvent(text, partial, author, inv))
+            continue
+        fc = part.get("functionCall") or part.get("function_call")
         if isinstance(fc, dict):
             args = fc.get("args")
             fid = _str(fc.get("id")) or None
             out.append(ToolCallEvent(_str(fc.get("name")), fid, args if isinstance(args, dict) else {},
                                      long_running=fid in long_ids if fid else False))
             continue
-        fr = _get(part, "functionResponse", "function_response")
+        fr = part.get("functionResponse") or part.get("function_response")
         if isinstance(fr, dict):
             out.append(ToolResultEvent(_str(fr.get("name")), _str(fr.get("id")) or None, fr.get("response")))
-            continue
-        text = part.get("text")
-        if isinstance(text, str):
-            if part.get("thought"):
-                out.append(ThoughtEvent(text))
-            elif role == "user":
-                continue  # echo of the user's own message
-            elif text:
-                out.append(TextEvent(text, partial=partial, author=author, invocation_id=inv))
     return out or [KEEP_ALIVE]

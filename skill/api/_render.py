@@ -106,15 +106,24 @@ async def download_to(
                     cl = resp.headers.get("content-length")
                     expected_total = int(cl) if cl and cl.isdigit() else None
                 got = start
+                last_pct = -1
+                next_unknown = C.DOWNLOAD_CHUNK * 16
                 fd = os.open(str(part), os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC),
                              0o644)
                 with os.fdopen(fd, mode) as fh:
-                    async for chunk in resp.aiter_raw(C.DOWNLOAD_CHUNK):
+                    async for chunk in resp.aiter_raw():  # as the socket delivers: no re-chunking
                         fh.write(chunk)
                         got += len(chunk)
-                        if on_progress:
-                            on_progress(Progress("download", got, expected_total,
-                                                 100.0 * got / expected_total if expected_total else None))
+                        if on_progress is None:
+                            continue
+                        if expected_total:  # whole percents only
+                            pct = 100 * got // expected_total
+                            if pct != last_pct:
+                                last_pct = pct
+                                on_progress(Progress("download", got, expected_total, float(pct)))
+                        elif got >= next_unknown:
+                            next_unknown = got + C.DOWNLOAD_CHUNK * 16
+                            on_progress(Progress("download", got, None, None))
                     fh.flush()
                     os.fsync(fh.fileno())
                 if expected_total is not None and got != expected_total:

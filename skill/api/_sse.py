@@ -23,7 +23,7 @@ from . import _constants as C
 from ._errors import StreamIdleTimeoutError, StreamInterruptedError, TimeoutError
 from ._events import KEEP_ALIVE, AgentEvent, parse_payload
 
-__all__ = ["iter_events", "iter_events_from_text", "decode_frames"]
+__all__ = ["iter_events", "iter_event_batches", "iter_events_from_text", "iter_batches_from_text", "decode_frames"]
 
 log = logging.getLogger("skill.sse")
 
@@ -94,51 +94,78 @@ def decode_frames(chunks: list[str]) -> list[AgentEvent]:
     return out
 
 
-async def iter_events_from_text(
+async def iter_batches_from_text(
     texts: AsyncIterator[str],
     *,
     hard_deadline: float | None = None,
-    max_line_chars: int = C.MAX_FRAME_CHARS,
-) -> AsyncIterator[AgentEvent]:
-    """Events from an async iterator of decoded text chunks."""
+    max_line_chars: int | None = None,
+) -> AsyncIterator[list[AgentEvent]]:
+    """Lists of events, one list per chunk of text that completed any (the hot path: one
+    async step per network chunk, not per event)."""
+    limit = C.MAX_FRAME_CHARS if max_line_chars is None else max_line_chars  # read at call time
     lines = SSELineDecoder()
     frames = _FrameAssembler()
     out: list[AgentEvent] = []
+    feed = frames.feed
     async for text in texts:
         if hard_deadline is not None and time.monotonic() > hard_deadline:
             raise TimeoutError("the agent did not finish within the time limit")
         if not text:
             continue
         for line in lines.decode(text):
-            frames.feed(line, out)
-        if lines.buffer and sum(map(len, lines.buffer)) > max_line_chars:
+            feed(line, out)
+        if lines.buffer and sum(map(len, lines.buffer)) > limit:
             raise StreamInterruptedError("the agent stream sent a frame larger than the limit")
         if out:
-            for ev in out:
-                yield ev
-            out.clear()
+            yield out
+            out = []
     for line in lines.flush():
-        frames.feed(line, out)
+        feed(line, out)
     frames.flush(out)  # decision: an unterminated last event is delivered, not dropped
-    for ev in out:
-        yield ev
+    if out:
+        yield out
 
 
-async def iter_events(
+async def iter_events_from_text(
+    texts: AsyncIterator[str],
+    *,
+    hard_deadline: float | None = None,
+    max_line_chars: int | None = None,
+) -> AsyncIterator[AgentEvent]:
+    """Events from an async iterator of decoded text chunks."""
+    async for batch in iter_batches_from_text(texts, hard_deadline=hard_deadline, max_line_chars=max_line_chars):
+        for ev in batch:
+            yield ev
+
+
+async def iter_event_batches(
     response: httpx.Response,
     *,
     hard_deadline: float | None = None,
-    max_line_chars: int = C.MAX_FRAME_CHARS,
-) -> AsyncIterator[AgentEvent]:
-    """Events of an open ``text/event-stream`` response; transport failures become typed errors."""
+    max_line_chars: int | None = None,
+) -> AsyncIterator[list[AgentEvent]]:
+    """Batches of events of an open ``text/event-stream`` response; transport failures
+    become typed errors."""
     try:
-        async for ev in iter_events_from_text(
+        async for batch in iter_batches_from_text(
             response.aiter_text(), hard_deadline=hard_deadline, max_line_chars=max_line_chars
         ):
-            yield ev
+            yield batch
     except httpx.ReadTimeout as exc:
         raise StreamIdleTimeoutError("the agent stream went silent") from exc
     except httpx.TimeoutException as exc:
         raise StreamIdleTimeoutError("the agent stream timed out") from exc
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.NetworkError, httpx.DecodingError) as exc:
         raise StreamInterruptedError("the agent stream broke off") from exc
+
+
+async def iter_events(
+    response: httpx.Response,
+    *,
+    hard_deadline: float | None = None,
+    max_line_chars: int | None = None,
+) -> AsyncIterator[AgentEvent]:
+    """Events of an open ``text/event-stream`` response, one at a time."""
+    async for batch in iter_event_batches(response, hard_deadline=hard_deadline, max_line_chars=max_line_chars):
+        for ev in batch:
+            yield ev

@@ -79,33 +79,34 @@ async def chat(ctx: Context, text: str) -> AsyncIterator[Reply]:
     try:
         for attempt in (0, 1):
             try:
-                async with ctx.client.chat(sid, text, streaming=ctx.streaming) as events:
+                async with ctx.client.chat(sid, text, streaming=ctx.streaming, batched=True) as batches:
                     opened = True
-                    async for ev in events:
+                    async for batch in batches:
                         now = time.monotonic()
-                        if isinstance(ev, TextEvent):
-                            if ev.partial:
-                                partial_buf.append(ev.text)
-                                continue
-                            partial_buf.clear()
-                            if shown_text and any(k in ev.text for k in _TRAILING_ISSUE):
-                                continue
-                            tr = translate(ev.text, ctx.lang)
-                            actions |= set(tr.actions)
-                            if tr.text.strip():
-                                shown_text = True
-                                last_visible = now
-                                yield Message(tr.text)
-                        elif isinstance(ev, ToolCallEvent):
-                            kind = tool_kind(ev.name)
-                            if kind not in labels_shown:
-                                labels_shown.add(kind)
-                                last_visible = now
-                                yield ProgressReply("agent", ctx.t("progress/tool", kind=kind,
-                                                                   long=ev.long_running), None)
-                        elif isinstance(ev, ErrorEvent):
-                            error_event = ev
-                        if now - last_visible >= every:
+                        for ev in batch:
+                            if isinstance(ev, TextEvent):
+                                if ev.partial:
+                                    partial_buf.append(ev.text)
+                                    continue
+                                partial_buf.clear()
+                                if shown_text and any(k in ev.text for k in _TRAILING_ISSUE):
+                                    continue
+                                tr = translate(ev.text, ctx.lang)
+                                actions |= tr.actions
+                                if tr.text.strip():
+                                    shown_text = True
+                                    last_visible = now
+                                    yield Message(tr.text)
+                            elif isinstance(ev, ToolCallEvent):
+                                kind = tool_kind(ev.name)
+                                if kind not in labels_shown:
+                                    labels_shown.add(kind)
+                                    last_visible = now
+                                    yield ProgressReply("agent", ctx.t("progress/tool", kind=kind,
+                                                                       long=ev.long_running), None)
+                            elif isinstance(ev, ErrorEvent):
+                                error_event = ev
+                        if now - last_visible >= every:  # only keep-alives for a while
                             last_visible = now
                             yield ProgressReply("agent", ctx.t("progress/still_working"), None)
                 break
