@@ -100,7 +100,9 @@ class SkillRuntime:
             stream_hard_limit=self.limits.stream_hard_limit,
         )
         self.renderer = Renderer(self.client, self.store, self.key, deadline=self.limits.render_deadline)
-        self._session_lock = asyncio.Lock()
+        self._session_locks: dict[str, asyncio.Lock] = {}
+        self._create_lock = asyncio.Lock()
+        self._renderers: dict[str, Renderer] = {self.key: self.renderer}
         self._warned_recovery = False
 
     async def __aenter__(self) -> "SkillRuntime":
@@ -113,15 +115,26 @@ class SkillRuntime:
         await self.client.aclose()
 
     # -- plumbing ----------------------------------------------------------------------
-    def _context(self, text: str | None = None, out_dir: str | os.PathLike | None = None) -> Context:
-        prof = self.store.load(self.key)
+    def _conversation_key(self, conversation: str | None) -> str:
+        """Sessions and pending renders live per conversation; the token is shared."""
+        return self.key if not conversation else f"{self.key}#{conversation}"
+
+    def _context(self, text: str | None = None, out_dir: str | os.PathLike | None = None,
+                 conversation: str | None = None) -> Context:
+        key = self._conversation_key(conversation)
+        renderer = self._renderers.get(key)
+        if renderer is None:
+            renderer = self._renderers[key] = Renderer(self.client, self.store, key,
+                                                       deadline=self.limits.render_deadline)
+        lock = self._session_locks.setdefault(key, asyncio.Lock())
+        prof = self.store.load(key)
         lang = self.lang or (detect_lang(text, default="") if text else "") or prof.language \
             or _env_lang() or "en"
         ctx = Context(
-            client=self.client, store=self.store, key=self.key, manifest=self.manifest,
+            client=self.client, store=self.store, key=key, manifest=self.manifest,
             web_url=self.settings.web_url, lang=lang, out_dir=Path(out_dir) if out_dir else self.out_dir,
-            limits=self.limits, renderer=self.renderer, streaming=self.streaming, sleep=self._sleep,
-            session_lock=self._session_lock,
+            limits=self.limits, renderer=renderer, streaming=self.streaming, sleep=self._sleep,
+            session_lock=lock, create_lock=self._create_lock,
         )
         ctx.session_id, ctx.task_id = prof.session_id, prof.task_id
         return ctx
@@ -165,18 +178,20 @@ class SkillRuntime:
 
         return classify(text, files)
 
-    async def handle(self, text: str, files: Sequence[str] = (), urls: Sequence[str] = ()) -> AsyncIterator[Reply]:
+    async def handle(self, text: str, files: Sequence[str] = (), urls: Sequence[str] = (), *,
+                     conversation: str | None = None) -> AsyncIterator[Reply]:
         """Route one user message as a chat host would, and yield the replies.
 
         Attachments (``files``, ``urls``) are uploaded first; the words decide the intent.
         A message that is itself an upload (paths or media URLs in it), or has no words,
-        only uploads.
+        only uploads. ``conversation`` names an independent project (its own session and
+        renders) for hosts that run many chats through one runtime; the token is shared.
         """
         from .router import classify
 
         text = text or ""
         route = classify(text)
-        ctx = self._context(text)
+        ctx = self._context(text, conversation=conversation)
         files = [str(f) for f in files]
         extra_urls = [u for u in urls if u not in route.urls]
         if route.intent == "upload" or (not text.strip() and (files or extra_urls)):
@@ -211,38 +226,38 @@ class SkillRuntime:
         async for r in self._guard(intent, ctx, gen):
             yield r
 
-    def upload(self, items: Sequence[str]) -> AsyncIterator[Reply]:
+    def upload(self, items: Sequence[str], *, conversation: str | None = None) -> AsyncIterator[Reply]:
         paths = [i for i in items if not i.lower().startswith(("http://", "https://"))]
         urls = [i for i in items if i.lower().startswith(("http://", "https://"))]
-        ctx = self._context()
+        ctx = self._context(conversation=conversation)
         return self._guard("upload", ctx, _simple().upload(ctx, paths, urls))
 
-    def chat(self, text: str) -> AsyncIterator[Reply]:
-        ctx = self._context(text)
+    def chat(self, text: str, *, conversation: str | None = None) -> AsyncIterator[Reply]:
+        ctx = self._context(text, conversation=conversation)
         return self._guard("chat", ctx, _chat().chat(ctx, text))
 
-    def state(self) -> AsyncIterator[Reply]:
-        ctx = self._context()
+    def state(self, *, conversation: str | None = None) -> AsyncIterator[Reply]:
+        ctx = self._context(conversation=conversation)
         return self._guard("state", ctx, _simple().state(ctx))
 
-    def credits(self) -> AsyncIterator[Reply]:
-        ctx = self._context()
+    def credits(self, *, conversation: str | None = None) -> AsyncIterator[Reply]:
+        ctx = self._context(conversation=conversation)
         return self._guard("credits", ctx, _simple().credits(ctx))
 
     def export(self, *, out_dir: str | os.PathLike | None = None, resume: str | bool | None = None,
-               wait: bool = True) -> AsyncIterator[Reply]:
-        ctx = self._context(out_dir=out_dir)
+               wait: bool = True, conversation: str | None = None) -> AsyncIterator[Reply]:
+        ctx = self._context(out_dir=out_dir, conversation=conversation)
         return self._guard("export", ctx, _export().export(
             ctx, out_dir=Path(out_dir) if out_dir else None, resume=resume, wait=wait))
 
-    async def reset(self) -> AsyncIterator[Reply]:
+    async def reset(self, *, conversation: str | None = None) -> AsyncIterator[Reply]:
         """Forget the session (the token is kept): the next message starts a new project."""
         def fn(p: Any) -> None:
             p.session_id = p.task_id = None
             p.last_draft = None
 
-        self.store.update(self.key, fn)
-        ctx = self._context()
+        self.store.update(self._conversation_key(conversation), fn)
+        ctx = self._context(conversation=conversation)
         yield Message(ctx.t("setup/reset"))
         yield Done("state", True)
 

@@ -97,3 +97,28 @@ async def test_1002_on_chat_restarts_the_project_and_says_so(sandbox_url, tmp_pa
     msgs = [r.text for r in out if isinstance(r, Message)]
     assert any("started a new project" in m for m in msgs), msgs
     assert out[-1].ok
+
+
+async def test_many_conversations_through_one_runtime(sandbox_url, tmp_path):
+    import asyncio
+
+    clip = make_clip(tmp_path / "c.mp4", 2.0)
+    async with runtime(sandbox_url, tmp_path) as rt:
+        async def one(i: int) -> list:
+            await collect(rt.handle("generate a title for my video", files=[clip], conversation=f"c{i}"))
+            return await collect(rt.handle(f"add a title 'Chat {i}'", conversation=f"c{i}"))
+
+        results = await asyncio.gather(*(one(i) for i in range(8)))
+        states = [await collect(rt.state(conversation=f"c{i}")) for i in range(8)]
+    bad = [[x.to_dict() for x in r if x.type != "progress"] for r in results if not r[-1].ok]
+    assert not bad, bad
+    for i, st in enumerate(states):  # each conversation has its own project
+        text = " ".join(r.text for r in st if isinstance(r, Message))
+        assert f"Chat {i}" in text and all(f"Chat {j}'" not in text for j in range(8) if j != i)
+    import json
+
+    doc = json.loads((tmp_path / "s" / "skill-state.json").read_text())
+    profiles = doc["profiles"]
+    assert len({p["session_id"] for k, p in profiles.items() if "#" in k}) == 8
+    assert sum(1 for p in profiles.values() if p.get("token")) == 1  # one token, shared
+    assert count(sandbox_url, "POST /api/auth/anonymous-token") == 1

@@ -53,6 +53,9 @@ class Context:
     streaming: bool = False
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     session_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: one per runtime: only one coroutine of this process waits for session.lock at a time
+    #: (a thread per waiter would starve the executor that must release it)
+    create_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: set for one handle() call: the session id in use
     session_id: str | None = None
     task_id: str | None = None
@@ -83,18 +86,19 @@ class Context:
                 self.session_id, self.task_id = prof.session_id, prof.task_id
                 return prof.session_id
             await self.client.ensure_token()
-            loop = asyncio.get_running_loop()
-            cm = file_lock(self.store.directory / SESSION_LOCK)
-            await loop.run_in_executor(None, cm.__enter__)
-            try:
-                prof = self.profile()
-                if prof.session_id:  # another process made it meanwhile
-                    self.session_id, self.task_id = prof.session_id, prof.task_id
-                    return prof.session_id
-                notices.append(Message(self.t("setup/setting_up")))
-                return await self._new_session()
-            finally:
-                await loop.run_in_executor(None, cm.__exit__, None, None, None)
+            async with self.create_lock:
+                loop = asyncio.get_running_loop()
+                cm = file_lock(self.store.directory / SESSION_LOCK)
+                await loop.run_in_executor(None, cm.__enter__)
+                try:
+                    prof = self.profile()
+                    if prof.session_id:  # another process made it meanwhile
+                        self.session_id, self.task_id = prof.session_id, prof.task_id
+                        return prof.session_id
+                    notices.append(Message(self.t("setup/setting_up")))
+                    return await self._new_session()
+                finally:
+                    cm.__exit__(None, None, None)  # unlock + close: instant, no thread needed
 
     async def _new_session(self) -> str:
         info = await self.client.create_session(self.lang if self.lang != "zh" else "zh-CN")

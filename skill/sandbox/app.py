@@ -9,6 +9,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import math
 import time
 import uuid
 from typing import Any, AsyncIterator
@@ -327,8 +328,14 @@ async def _upload_urls(request: Request, b: SandboxBackend, session: Session) ->
 
 # -- render -----------------------------------------------------------------------------
 
-def _retry_after(b: SandboxBackend) -> str:
-    return str(max(1, round(2 * b.config.time_scale)))
+def _retry_after(b: SandboxBackend, job: RenderJob | None = None) -> str:
+    """Whole seconds, as HTTP wants: the usual 2 s hint, but never past the job's expected
+    finish (a server that knows its queue says so)."""
+    hint = max(1, round(2 * b.config.time_scale))
+    if job is not None:
+        remaining = job.expected - (time.monotonic() - job.started)
+        hint = min(hint, max(1, math.ceil(remaining)))
+    return str(hint)
 
 
 async def render_create(request: Request) -> Response:
@@ -368,7 +375,7 @@ async def render_status(request: Request) -> Response:
     if job is None:
         return render_err("render not found", 404)
     b.stats.status_polls += 1
-    headers = {} if job.done else {"Retry-After": _retry_after(b)}
+    headers = {} if job.done else {"Retry-After": _retry_after(b, job)}
     return JSONResponse(job.payload(_base_url(request), b.config.status_shape), headers=headers)
 
 
