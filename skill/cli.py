@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing costs start-up time
 
 __all__ = ["main", "build_parser"]
 
-EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+from .api._errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_OK  # noqa: E402 (tiny module)
 
 
 def _parser_class() -> type:

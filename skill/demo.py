@@ -31,7 +31,7 @@ CLIP_SIZE = "1280x720"
 TIME_SCALE = 0.05
 DEFAULT_OUT = "nemo-demo-out"
 
-EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT, EXIT_NETWORK = 0, 1, 2, 3
+from .api._errors import EXIT_BAD_INPUT, EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
 
 #: environment the demo must not inherit (it would point the runtime at production or
 #: hand it the user's real token)

@@ -27,7 +27,7 @@ __all__ = ["run_mcp", "STATUS_WAIT"]
 
 #: how long one ``export_status`` call may wait (hosts time tool calls out at ~60 s)
 STATUS_WAIT = 40.0
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 4
+from .api._errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 log = logging.getLogger("skill.mcp")
 

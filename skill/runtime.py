@@ -254,7 +254,6 @@ class SkillRuntime:
         """Forget the session (the token is kept): the next message starts a new project."""
         def fn(p: Any) -> None:
             p.session_id = p.task_id = None
-            p.last_draft = None
 
         self.store.update(self._conversation_key(conversation), fn)
         ctx = self._context(conversation=conversation)

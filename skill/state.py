@@ -167,7 +167,6 @@ class Profile:
     task_id: str | None = None
     language: str | None = None
     pending_renders: list[PendingRender] = field(default_factory=list)
-    last_draft: dict | None = None
 
     def token_valid(self, now: float | None = None, skew: float = 300.0) -> bool:
         if not self.token:
@@ -185,7 +184,6 @@ class Profile:
             return v if isinstance(v, str) and v else None
         exp = d.get("token_expires_at")
         renders = [PendingRender.from_dict(r) for r in d.get("pending_renders") or [] if isinstance(r, dict)]
-        draft = d.get("last_draft")
         return cls(
             token=s("token"),
             token_expires_at=float(exp) if isinstance(exp, (int, float)) else None,
@@ -194,7 +192,6 @@ class Profile:
             task_id=s("task_id"),
             language=s("language"),
             pending_renders=[r for r in renders if r is not None],
-            last_draft=draft if isinstance(draft, dict) else None,
         )
 
     def to_dict(self) -> dict:

@@ -6,7 +6,7 @@ imported without paying for httpx and pydantic.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # (importing typing costs start-up time)
 
 _EXPORTS = {
     "_client": ("ACCEPTED_EXTENSIONS", "Attribution", "NemoClient", "Progress", "check_media_url",
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._render import *  # noqa: F401,F403
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     mod = _WHERE.get(name)
     if mod is None:
         raise AttributeError(f"module 'skill.api' has no attribute {name!r}")

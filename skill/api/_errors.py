@@ -35,8 +35,6 @@ __all__ = [
     "EXIT_INTERRUPTED",
 ]
 
-import builtins
-
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -203,6 +201,3 @@ def error_for_code(
             cls = _BY_STATUS.get(status, ServerError)
     return cls(message, status=status, request=request, detail=detail)
 
-
-# keep the builtin reachable for modules that star-import this one
-builtin_timeout_error = builtins.TimeoutError

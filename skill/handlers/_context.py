@@ -13,7 +13,6 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 from .._templates import render
 from ..api import NemoClient, Progress, Renderer
 from ..api._errors import (
-    EXIT_INTERRUPTED,
     InsufficientCreditsError,
     NemoError,
     SessionNotFoundError,
@@ -107,7 +106,6 @@ class Context:
 
         def fn(p: Any) -> None:
             p.session_id, p.task_id, p.language = sid, tid, lang
-            p.last_draft = None
 
         self.store.update(self.key, fn)
         self.session_id, self.task_id = sid, tid
@@ -212,5 +210,3 @@ class ProgressPump:
                 except BaseException:
                     pass
 
-
-INTERRUPTED = EXIT_INTERRUPTED

@@ -147,7 +147,6 @@ async def chat(ctx: Context, text: str) -> AsyncIterator[Reply]:
         change = describe_draft_change(before, after, ctx.lang) if ok else None
         if change:
             yield Message(ctx.t("chat/silent_change", change=change))
-            ctx.store.update(ctx.key, lambda p: setattr(p, "last_draft", after))
         else:
             yield Message(ctx.t("chat/no_reply"))
         return

@@ -32,9 +32,7 @@ def _num(v: float | None) -> Any:
 async def timeline_text(ctx: Context, notices: list[Reply]) -> tuple[str, Any]:
     st = await ctx.with_session(ctx.client.state, notices)
     draft = st.state.draft
-    text = summarize(draft, ctx.lang)
-    ctx.store.update(ctx.key, lambda p: setattr(p, "last_draft", draft))
-    return text, st
+    return summarize(draft, ctx.lang), st
 
 
 async def state(ctx: Context) -> AsyncIterator[Reply]:

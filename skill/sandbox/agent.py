@@ -240,6 +240,9 @@ def plan_run(message: str, session: Session, backend: SandboxBackend, base_url: 
     elif intent == "edit":
         cost = cfg.cost_edit
         gen = lambda: _edit_steps(action, message, session, lang)  # noqa: E731
+        if cfg.edit_seconds > 0:
+            inner, busy = gen, cfg.scaled(cfg.edit_seconds)
+            gen = lambda: _after_work(busy, inner())  # noqa: E731
     else:
         cost = 0
         gen = lambda: _chat_steps(action, lang)  # noqa: E731
@@ -249,6 +252,13 @@ def plan_run(message: str, session: Session, backend: SandboxBackend, base_url: 
     elif hostile_text is not None:
         steps = lambda: _hostile(gen(), hostile_text)  # noqa: E731
     return AgentPlan(intent=intent, action=action, cost=cost, language=lang, steps=steps)
+
+
+async def _after_work(seconds: float, inner: AsyncIterator[Step]) -> AsyncIterator[Step]:
+    """``inner`` after the agent has been busy for ``seconds`` (``edit_seconds``)."""
+    yield Work(seconds)
+    async for step in inner:
+        yield step
 
 
 async def _silenced(inner: AsyncIterator[Step], session: Session, message: str) -> AsyncIterator[Step]:

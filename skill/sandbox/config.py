@@ -14,7 +14,8 @@ class SandboxConfig:
 
     ``time_scale`` multiplies every simulated duration (render time, generation time,
     keep-alive interval); tests use about 0.02. Fault parameters given in seconds are
-    real seconds and are never scaled.
+    real seconds and are never scaled. ``edit_seconds`` is how long the agent works on a
+    timeline edit before answering (simulated, scaled; 0 = at once, the default).
     """
 
     time_scale: float = 1.0
@@ -27,6 +28,7 @@ class SandboxConfig:
     min_render_seconds: float = 0.3
     generation_seconds: float = 20.0
     long_generation_seconds: float = 60.0
+    edit_seconds: float = 0.0
     max_upload_bytes: int = 500 * 1024 * 1024
     event_shape: str = "adk"  # "adk" | "simplified"
     status_shape: str = "mixed"  # "data" | "top" | "mixed"
