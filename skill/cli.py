@@ -159,20 +159,32 @@ class _Printer:
             self._out(reply)
             return
         if t == "message":
-            print(reply.text, flush=True)
+            self._write(sys.stdout, reply.text)
         elif t == "file":
-            print(reply.path, flush=True)
+            self._write(sys.stdout, reply.path)
         elif t == "link":
-            print(f"{reply.text}: {reply.url}", flush=True)
+            self._write(sys.stdout, f"{reply.text}: {reply.url}")
         elif t == "error":
-            msg = reply.text + (f"\n{reply.hint}" if reply.hint else "")
-            print(msg, file=sys.stderr, flush=True)
+            self._write(sys.stderr, reply.text + (f"\n{reply.hint}" if reply.hint else ""))
 
     def _out(self, reply: Any) -> None:
         from .replies import to_json
 
-        sys.stdout.write(to_json(reply) + "\n")
-        sys.stdout.flush()
+        self._write(sys.stdout, to_json(reply))
+
+    @staticmethod
+    def _write(stream: Any, line: str) -> None:
+        """One line; if the reader went away (``| head -1``), keep working silently: the
+        action (an export, say) still completes and its state is saved."""
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, stream.fileno())
+            finally:
+                os.close(devnull)
 
     def _progress(self, reply: Any) -> None:
         if self._tty and reply.stage in ("upload", "render", "download") and reply.percent is not None:
@@ -182,7 +194,7 @@ class _Printer:
                 bar.set_description_str(reply.text.split(" ")[0], refresh=False)
                 bar.refresh()
                 return
-        print(reply.text, file=sys.stderr, flush=True)
+        self._write(sys.stderr, reply.text)
 
     def _get_bar(self, stage: str, text: str) -> Any:
         if self._bar is not None and self._bar_stage == stage:

@@ -205,3 +205,24 @@ def test_state_files_private_after_cli(sandbox_url, env, tmp_path):
 def test_debug_shows_traceback_only_with_nemo_debug(env, sandbox_url):
     cp = run(["--json", "--skill", "/nonexistent/SKILL.md", "credits"], env, sandbox_url)
     assert cp.returncode == 2 and "Traceback" not in cp.stderr
+
+
+def test_reader_going_away_is_not_a_traceback():
+    """`nemo-skill ... | head -1`: writing to a pipe whose reader closed raises no error;
+    the output is dropped and the work goes on."""
+    from skill.cli import _Printer
+    from skill.replies import Message
+
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone: the next write gets EPIPE
+    stream = os.fdopen(w, "w")
+    try:
+        _Printer._write(stream, "one line")  # must not raise BrokenPipeError
+        _Printer._write(stream, "and another")
+        printer = _Printer(True, False)
+        printer.emit(Message("ok"))  # stdout is fine here; just exercising the path
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass
