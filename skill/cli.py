@@ -106,10 +106,13 @@ def _cmd_route(args: argparse.Namespace) -> int:
 
     from .router import classify
 
+    enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    ascii_only = enc not in ("utf8", "utf8sig")
+
     def emit(text: str) -> None:
         r = classify(text)
         if args.json:
-            sys.stdout.write(json.dumps({"intent": r.intent, "text": text}, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps({"intent": r.intent, "text": text}, ensure_ascii=ascii_only) + "\n")
         else:
             sys.stdout.write(f"{r.intent}\n")
 
@@ -170,7 +173,10 @@ class _Printer:
     def _out(self, reply: Any) -> None:
         from .replies import to_json
 
-        self._write(sys.stdout, to_json(reply))
+        # a stdout that cannot carry UTF-8 (a Windows pipe in cp1252...) gets \u escapes:
+        # still valid JSON with the exact text, never a UnicodeEncodeError
+        enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+        self._write(sys.stdout, to_json(reply, ascii_only=enc not in ("utf8", "utf8sig")))
 
     @staticmethod
     def _write(stream: Any, line: str) -> None:
@@ -336,6 +342,12 @@ def main(argv: "Sequence[str] | None" = None) -> int:
 
         return run_mcp(args)
 
+    for stream in (sys.stdout, sys.stderr):  # plain text on a narrow console: '?' not a crash
+        try:
+            if (getattr(stream, "encoding", "") or "").lower().replace("-", "") not in ("utf8", "utf8sig"):
+                stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
     printer = _Printer(args.json, args.quiet)
     import asyncio
     import signal

@@ -87,7 +87,7 @@ class Done:
 Reply = Union[Message, ProgressReply, FileReply, LinkReply, ErrorReply, Done]
 
 
-def to_json(reply: Reply) -> str:
+def to_json(reply: Reply, *, ascii_only: bool = False) -> str:
     import json
 
-    return json.dumps(reply.to_dict(), ensure_ascii=False)
+    return json.dumps(reply.to_dict(), ensure_ascii=ascii_only)

@@ -226,3 +226,13 @@ def test_reader_going_away_is_not_a_traceback():
             stream.close()
         except OSError:
             pass
+
+
+def test_narrow_console_encoding_never_crashes(sandbox_url, env):
+    e = dict(env, PYTHONIOENCODING="ascii")
+    cp = run(["--json", "--lang", "zh", "credits"], e, sandbox_url)
+    assert cp.returncode == 0 and "Traceback" not in cp.stderr
+    lines = [json.loads(x) for x in cp.stdout.splitlines()]
+    assert any("积分" in x.get("text", "") for x in lines)  # exact text via \\u escapes
+    cp = run(["--lang", "zh", "credits"], e, sandbox_url)
+    assert cp.returncode == 0 and "Traceback" not in cp.stderr
