@@ -117,7 +117,12 @@ def _cmd_route(args: argparse.Namespace) -> int:
             sys.stdout.write(f"{r.intent}\n")
 
     if args.text == "-":
-        for line in sys.stdin:
+        import io
+
+        # messages are UTF-8 whatever the console says; a bad byte is replaced, not fatal
+        lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") \
+            if hasattr(sys.stdin, "buffer") else sys.stdin
+        for line in lines:
             line = line.rstrip("\r\n")
             if line.strip():
                 emit(line)
