@@ -236,3 +236,12 @@ def test_narrow_console_encoding_never_crashes(sandbox_url, env):
     assert any("积分" in x.get("text", "") for x in lines)  # exact text via \\u escapes
     cp = run(["--lang", "zh", "credits"], e, sandbox_url)
     assert cp.returncode == 0 and "Traceback" not in cp.stderr
+
+
+def test_route_stdin_is_utf8_whatever_the_console(env):
+    e = dict(env, PYTHONIOENCODING="ascii")
+    cp = subprocess.run([sys.executable, "-m", "skill", "route", "--json", "-"], env=e, capture_output=True,
+                        input="导出\n积分\n".encode() + b"\xff\xfe bad\n", timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    got = [json.loads(x) for x in cp.stdout.decode().splitlines()]
+    assert [g["intent"] for g in got] == ["export", "credits", "chat"] and got[0]["text"] == "导出"
