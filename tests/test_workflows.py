@@ -164,6 +164,9 @@ async def test_iterative_workflow_with_silent_edits(lang, sandbox_url, tmp_path,
         assert cr[-1].intent == "credits" and ok(cr)
         exp = await say(rt, words["export"])
         assert ok(exp) and len(mp4s(exp)) == 1
+        cr2 = await say(rt, words["credits"])
+        balance = [r.text for r in cr if isinstance(r, Message)]
+        assert balance == [r.text for r in cr2 if isinstance(r, Message)]  # export costs no credits
 
 
 async def test_json_lines_match_interface(sandbox_url, tmp_path, clip, monkeypatch):
