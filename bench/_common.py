@@ -1,5 +1,7 @@
 """Shared helpers of the benchmarks: the sandbox in a subprocess, warm isolated profiles,
-child processes measured with ``os.wait4`` (wall, peak RSS, CPU), and result output.
+child processes measured for wall, CPU and their OWN peak RSS (``/usr/bin/time -f %M``,
+else the child's ``VmHWM`` polled from /proc; never ``ru_maxrss`` via ``wait4``, which on
+Linux includes the parent's size across fork+exec), and result output.
 
 Loopback only: every URL here is the sandbox on 127.0.0.1.
 """
@@ -43,6 +45,25 @@ def base_env(**extra: str) -> dict[str, str]:
     env.pop("PYTHONPROFILEIMPORTTIME", None)
     env.update(extra)
     return env
+
+
+def compile_package() -> None:
+    """``python -m compileall -q skill`` (and this folder): every measured start then loads
+    .pyc files, as an installed copy does, instead of compiling the package from source."""
+    subprocess.run([PY, "-m", "compileall", "-q", "skill", "bench"], cwd=str(ROOT), env=base_env(), check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def vm_hwm_mb(pid: int | str = "self") -> float:
+    """Peak RSS (``VmHWM``) of a live process from /proc, MB; nan when unavailable."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
 
 
 def median(xs: list[float]) -> float:
@@ -201,7 +222,8 @@ class Child:
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None, stdin: bytes | None = None,
               timeout: float = 600, cwd: str | None = None) -> Child:
-    """Run ``cmd``; wall time, and the child's own peak RSS and CPU from ``wait4``."""
+    """Run ``cmd``; wall time, CPU (``wait4``), and the child's own peak RSS
+    (``/usr/bin/time``'s max RSS, or polled ``VmHWM`` without it)."""
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
     timed = None
@@ -217,10 +239,15 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None, stdin: bytes | 
         p.stdin.write(stdin)
         p.stdin.close()
     deadline = time.monotonic() + timeout
+    hwm = 0.0  # without /usr/bin/time: the child's own VmHWM, polled while it runs
     while True:
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid:
             break
+        if not timed:
+            v = vm_hwm_mb(p.pid)
+            if v == v:
+                hwm = max(hwm, v)
         if time.monotonic() > deadline:
             p.kill()
             pid, status, ru = os.wait4(p.pid, 0)
@@ -230,7 +257,8 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None, stdin: bytes | 
     p.returncode = os.waitstatus_to_exitcode(status)
     out.seek(0)
     err.seek(0)
-    maxrss_mb, cpu = ru.ru_maxrss / 1024.0, ru.ru_utime + ru.ru_stime
+    # never wait4's ru_maxrss for the peak: Linux carries the parent's size over fork+exec
+    maxrss_mb, cpu = hwm or float("nan"), ru.ru_utime + ru.ru_stime
     if timed:
         try:
             fields = Path(timed).read_text().split()[-3:]

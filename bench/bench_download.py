@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CURL, PY, Results, Sandbox, base_env, check, cmdline, median, run_child, std_args  # noqa: E402
+from _common import CURL, PY, Results, Sandbox, base_env, check, cmdline, compile_package, median, run_child, std_args  # noqa: E402
 
 
 def worker(url: str, dest: str) -> int:
@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     size = (5 if args.smoke else args.mb) * 1_000_000
     reps = 1 if args.smoke else args.reps
     res = Results("download", cmdline())
+    compile_package()  # the measured process starts from .pyc files, as an installed copy does
     if not CURL:
         print("curl not found: skipping")
         return 0

@@ -10,7 +10,8 @@ times; events/s = N / (time from the call to the end of the stream, imports excl
 Ours: ``SkillRuntime.handle("add lo-fi background music")`` on a warm profile with a
 session (it also fetches the state once, as every chat does). Baseline:
 ``httpx_sse.aconnect_sse`` + ``json.loads`` of each non-empty data field, nothing else.
-Peak RSS (the child's ``ru_maxrss``) is compared between the small and the large stream.
+Peak RSS (the child's own ``VmHWM`` at the end of the run) is compared between the small
+and the large stream.
 Target: ours >= 0.7x the baseline's events/s; peak RSS flat.
 """
 
@@ -65,14 +66,15 @@ async def _baseline(url: str, headers: dict, sid: str) -> dict:
 
 def worker(argv: list[str]) -> int:
     import asyncio
-    import resource
 
     kind, url, arg = argv[0], argv[1], json.loads(argv[2])
     if kind == "ours":
         out = asyncio.run(_ours(url, arg["state_dir"]))
     else:
         out = asyncio.run(_baseline(url, arg["headers"], arg["sid"]))
-    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    from _common import vm_hwm_mb
+
+    out["vm_hwm_mb"] = vm_hwm_mb()  # own peak; ru_maxrss would include the parent's
     print(json.dumps(out))
     return 0
 
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                              "sid": prof.session_id}
             c = check(run_child([PY, me, "--worker", kind, sb.url, json.dumps(arg)], env=env), kind)
             out = json.loads(c.stdout.decode().strip().splitlines()[-1])
-            out["child_maxrss_mb"] = c.maxrss_mb
+            out["child_maxrss_mb"] = out.get("vm_hwm_mb") or c.maxrss_mb
             return out
 
         runs: dict[tuple[str, int], list[dict]] = {}

@@ -9,6 +9,7 @@ Rows (median of ``--reps`` runs each, commands interleaved round-robin):
   (target <= 1.3x)
 each via the console script and via ``python -m skill``. Then ``python -X importtime``
 top offenders per command, and whether httpx / pydantic / jinja2 get imported.
+``python -m compileall -q skill`` runs first, so every measured start loads .pyc files.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import NEMO, PY, Results, Sandbox, base_env, check, cmdline, median, run_child, std_args, warm_profile  # noqa: E402
+from _common import (NEMO, PY, Results, Sandbox, base_env, check, cmdline, compile_package, median, run_child,  # noqa: E402
+                     std_args, warm_profile)  # noqa: E402
 
 HEAVY = ("httpx", "httpcore", "pydantic", "pydantic_core", "jinja2", "anyio", "h11", "ssl", "asyncio",
          "email", "tqdm")
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     reps = 5 if args.smoke else args.reps
     res = Results("startup", cmdline())
+    compile_package()  # measure starts that load .pyc files (PYTHONDONTWRITEBYTECODE is unset too)
 
     with Sandbox(time_scale=1.0) as sb:
         prof = warm_profile(sb.url)

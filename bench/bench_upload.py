@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CURL, NEMO, Results, Sandbox, check, cmdline, median, run_child, std_args, warm_profile  # noqa: E402
+from _common import CURL, NEMO, Results, Sandbox, check, cmdline, compile_package, median, run_child, std_args, warm_profile  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     size = (5 if args.smoke else args.mb) * 1_000_000
     reps = 1 if args.smoke else args.reps
     res = Results("upload", cmdline())
+    compile_package()  # the measured process starts from .pyc files, as an installed copy does
     if not CURL:
         print("curl not found: skipping")
         return 0

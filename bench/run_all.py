@@ -108,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(names) - set(ORDER)
     if unknown:
         ap.error(f"unknown bench: {', '.join(sorted(unknown))}")
+    # .pyc files first: every start-up in the benches then loads them (base_env also unsets
+    # PYTHONDONTWRITEBYTECODE, which this environment may set)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "skill", "bench"], cwd=str(ROOT), env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     all_rows: list[dict] = []
     failed: list[str] = []
     for name in names:

@@ -203,7 +203,9 @@ class NemoClient:
             transport=transport,
             timeout=httpx.Timeout(C.READ_TIMEOUT, connect=C.CONNECT_TIMEOUT, write=C.WRITE_TIMEOUT,
                                   pool=C.POOL_TIMEOUT),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # an agent stream holds its connection for minutes: a chat plugin running
+            # hundreds of conversations through one runtime needs that many at once
+            limits=httpx.Limits(max_connections=C.MAX_CONNECTIONS, max_keepalive_connections=C.MAX_KEEPALIVE),
             follow_redirects=False,
             headers={"User-Agent": f"nemo-skill/{_version()}"},
         )

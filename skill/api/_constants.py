@@ -8,6 +8,8 @@ __all__ = [
     "MAX_RETRY_DELAY",
     "RATE_LIMIT_DEFAULT_WAIT",
     "MAX_RETRY_AFTER",
+    "MAX_CONNECTIONS",
+    "MAX_KEEPALIVE",
     "CONNECT_TIMEOUT",
     "READ_TIMEOUT",
     "WRITE_TIMEOUT",
@@ -38,6 +40,9 @@ RATE_LIMIT_DEFAULT_WAIT = 30.0
 """PROTOCOL.md: wait Retry-After, else 30 s, and retry once."""
 MAX_RETRY_AFTER = 120.0
 """A longer Retry-After is not waited for: the user is told when to come back."""
+
+MAX_CONNECTIONS = 1000
+MAX_KEEPALIVE = 100
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0

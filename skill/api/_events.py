@@ -68,6 +68,7 @@ AgentEvent = Union[TextEvent, ThoughtEvent, ToolCallEvent, ToolResultEvent, Keep
 KEEP_ALIVE = KeepAliveEvent()
 
 _NO_IDS: frozenset[str] = frozenset()
+_ERROR_KEYS = frozenset({"error", "errorCode", "error_code", "errorMessage", "error_message"})
 
 _SIMPLE_TYPES = frozenset(
     {"text", "heartbeat", "ping", "keepalive", "keep_alive", "tool_call", "tool_result", "error", "thought"}
@@ -102,31 +103,33 @@ def parse_payload(obj: Any) -> list[AgentEvent]:
                                _str(obj.get("code")) or None)]
         if typ == "thought":
             return [ThoughtEvent(_str(obj.get("content")))]
-    err = obj.get("error")
-    if err:
-        if isinstance(err, dict):
-            return [ErrorEvent(_str(err.get("message")) or "error", _str(err.get("code")) or None)]
-        return [ErrorEvent(_str(err))]
-    code = obj.get("errorCode") or obj.get("error_code")
-    msg = obj.get("errorMessage") or obj.get("error_message")
-    if code or msg:
-        return [ErrorEvent(_str(msg) or _str(code), _str(code) or None)]
+    if not _ERROR_KEYS.isdisjoint(obj):  # rare: one set operation on the common path
+        err = obj.get("error")
+        if err:
+            if isinstance(err, dict):
+                return [ErrorEvent(_str(err.get("message")) or "error", _str(err.get("code")) or None)]
+            return [ErrorEvent(_str(err))]
+        code = obj.get("errorCode") or obj.get("error_code")
+        msg = obj.get("errorMessage") or obj.get("error_message")
+        if code or msg:
+            return [ErrorEvent(_str(msg) or _str(code), _str(code) or None)]
     content = obj.get("content")
     if not isinstance(content, dict):
         return [KEEP_ALIVE]
     parts = content.get("parts")
     if not isinstance(parts, list) or not parts:
         return [KEEP_ALIVE]
-    partial = obj.get("partial") is True or bool(obj.get("partial"))
+    partial = bool(obj.get("partial"))
     author = obj.get("author")
     if not isinstance(author, str):
         author = None
-    inv = obj.get("invocationId") or obj.get("invocation_id")
+    inv = obj.get("invocationId")
     if not isinstance(inv, str):
-        inv = None
+        inv = obj.get("invocation_id")
+        if not isinstance(inv, str):
+            inv = None
     role = content.get("role")
-    lr = obj.get("longRunningToolIds") or obj.get("long_running_tool_ids")
-    long_ids = {x for x in lr if isinstance(x, str)} if isinstance(lr, list) and lr else _NO_IDS
+    long_ids: frozenset[str] | set[str] | None = None  # read only when a tool call shows up
     out: list[AgentEvent] = []
     for part in parts:
         if not isinstance(part, dict):
@@ -142,6 +145,9 @@ def parse_payload(obj: Any) -> list[AgentEvent]:
             continue
         fc = part.get("functionCall") or part.get("function_call")
         if isinstance(fc, dict):
+            if long_ids is None:
+                lr = obj.get("longRunningToolIds") or obj.get("long_running_tool_ids")
+                long_ids = {x for x in lr if isinstance(x, str)} if isinstance(lr, list) and lr else _NO_IDS
             args = fc.get("args")
             fid = _str(fc.get("id")) or None
             out.append(ToolCallEvent(_str(fc.get("name")), fid, args if isinstance(args, dict) else {},

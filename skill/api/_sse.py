@@ -39,6 +39,10 @@ class _FrameAssembler:
         self.malformed = 0
 
     def feed(self, line: str, out: list[AgentEvent]) -> None:
+        if line[:6] == "data: ":  # the common case, without partition()
+            self.data.append(line[6:])
+            self.has_data = True
+            return
         if not line:
             if self.has_data:
                 self._dispatch(out)
@@ -64,7 +68,7 @@ class _FrameAssembler:
         payload = self.data[0] if len(self.data) == 1 else "\n".join(self.data)
         self.data = []
         self.has_data = False
-        if not payload.strip():
+        if not payload or payload.isspace():  # (strip() would copy every payload)
             out.append(KEEP_ALIVE)
             return
         try:
