@@ -273,23 +273,9 @@ async def _run_runtime(args: argparse.Namespace, printer: _Printer) -> None:
 
 
 def _setup_logging() -> None:
-    import logging
+    from ._logging import setup_logging
 
-    if os.environ.get("NEMO_DEBUG") == "1":
-        from .sanitize import redact
-
-        class _Redact(logging.Filter):
-            def filter(self, record: logging.LogRecord) -> bool:
-                tok = os.environ.get("NEMO_TOKEN")
-                record.msg = redact(str(record.getMessage()), [tok] if tok else [])
-                record.args = ()
-                return True
-
-        h = logging.StreamHandler(sys.stderr)
-        h.addFilter(_Redact())
-        logging.basicConfig(level=logging.DEBUG, handlers=[h], format="%(name)s: %(message)s")
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("httpcore").setLevel(logging.WARNING)
+    setup_logging()
 
 
 def _error_paragraph(printer: _Printer, code: str, exc: BaseException, lang: str | None) -> int:

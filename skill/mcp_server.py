@@ -61,25 +61,9 @@ def _protect_stdio() -> "tuple[io.TextIOWrapper, io.TextIOWrapper]":
 
 
 def _setup_logging() -> None:
-    debug = os.environ.get("NEMO_DEBUG") == "1"
-    root = logging.getLogger()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    if debug:
-        from .sanitize import redact
+    from ._logging import setup_logging
 
-        class _Redact(logging.Filter):
-            def filter(self, record: logging.LogRecord) -> bool:
-                tok = os.environ.get("NEMO_TOKEN")
-                record.msg = redact(str(record.getMessage()), [tok] if tok else [])
-                record.args = ()
-                return True
-
-        handler.addFilter(_Redact())
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
-    for noisy in ("httpx", "httpcore", "mcp"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if debug and noisy == "mcp" else logging.WARNING)
+    setup_logging(verbose_loggers=("mcp",))
 
 
 def _lang(args: argparse.Namespace) -> Optional[str]:

@@ -332,8 +332,7 @@ class NemoClient:
         url = self.api_url + path
         label = f"{method} {path.split('?')[0]}"
         attempt = 0
-        reauthed = False
-        rate_limited = False
+        once: set[str] = set()
         while True:
             req_headers = await self._headers(auth, headers)
             files, cleanup = (files_factory() if files_factory else (None, lambda: None))
@@ -361,18 +360,8 @@ class NemoClient:
             err2 = error_from_body(resp.status_code, resp.headers, resp.content, label)
             if err2 is None:
                 return resp
-            if isinstance(err2, TokenInvalidError) and auth and not reauthed and self._env_token is None:
-                reauthed = True
-                stale = self._token
-                self._token = None
-                await self._renew_locked(stale)
+            if await self._replay_once(err2, once, auth=auth):
                 continue
-            if isinstance(err2, RateLimitError) and not rate_limited:
-                wait = err2.retry_after if err2.retry_after is not None else self.rate_limit_wait
-                if wait <= self.max_retry_after:
-                    rate_limited = True
-                    await self._sleep(wait)
-                    continue
             if isinstance(err2, ServerError) and (resp.status_code >= 500 or resp.status_code == 408) \
                     and idempotent and attempt < self.max_retries and should_retry_status(resp.status_code):
                 attempt += 1
@@ -380,6 +369,23 @@ class NemoClient:
                 await self._sleep(min(ra, C.MAX_RETRY_DELAY) if ra is not None else backoff_delay(attempt - 1))
                 continue
             raise err2
+
+    async def _replay_once(self, err: NemoError, once: set[str], *, auth: bool = True) -> bool:
+        """PROTOCOL: 1001 -> re-authenticate once and replay; 429 -> wait Retry-After (else
+        30 s, capped) and retry once. True when the caller should send again."""
+        if isinstance(err, TokenInvalidError) and auth and "1001" not in once and self._env_token is None:
+            once.add("1001")
+            stale = self._token
+            self._token = None
+            await self._renew_locked(stale)
+            return True
+        if isinstance(err, RateLimitError) and "429" not in once:
+            wait = err.retry_after if err.retry_after is not None else self.rate_limit_wait
+            if wait <= self.max_retry_after:
+                once.add("429")
+                await self._sleep(wait)
+                return True
+        return False
 
     async def _renew_locked(self, stale: str | None) -> None:
         async with self._token_lock:
@@ -468,7 +474,7 @@ class NemoClient:
         if streaming:
             body["streaming"] = True
         label = "POST /run_sse"
-        reauthed = rate_limited = False
+        once: set[str] = set()
         timeout = httpx.Timeout(min(self.stream_idle_limit, self.stream_hard_limit), connect=C.CONNECT_TIMEOUT,
                                 write=C.WRITE_TIMEOUT, pool=C.POOL_TIMEOUT)
         while True:
@@ -492,18 +498,8 @@ class NemoClient:
                     if err is None:
                         err = ServerError("the agent did not open a stream", status=resp.status_code,
                                           request=label)
-                    if isinstance(err, TokenInvalidError) and not reauthed and self._env_token is None:
-                        reauthed = True
-                        stale = self._token
-                        self._token = None
-                        await self._renew_locked(stale)
+                    if await self._replay_once(err, once):
                         continue
-                    if isinstance(err, RateLimitError) and not rate_limited:
-                        wait = err.retry_after if err.retry_after is not None else self.rate_limit_wait
-                        if wait <= self.max_retry_after:
-                            rate_limited = True
-                            await self._sleep(wait)
-                            continue
                     raise err
                 it = iter_event_batches if batched else iter_events
                 yield it(resp, hard_deadline=started + self.stream_hard_limit)

@@ -38,7 +38,7 @@ from ._errors import (
 from ._models import RenderJob
 from ._retry import backoff_delay, next_poll_delay
 
-__all__ = ["new_render_id", "Renderer", "ExportResult", "safe_filename", "download_to"]
+__all__ = ["new_render_id", "Renderer", "ExportResult", "safe_filename", "download_to", "ensure_writable_dir"]
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.I)
 
@@ -60,6 +60,22 @@ class ExportResult:
     path: Path
     bytes: int
     job: RenderJob
+
+
+def ensure_writable_dir(out: Path) -> Path:
+    """``--out``: a folder we can write to (created if missing), else ``BadInputError``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadInputError("output path is not a folder", detail={"path": str(out), "reason": "not_dir"})
+    if not out.exists():
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInputError("output folder not writable",
+                                detail={"path": str(out), "reason": exc.strerror or "io"}) from exc
+    if not os.access(out, os.W_OK):
+        raise BadInputError("output folder not writable", detail={"path": str(out), "reason": "readonly"})
+    return out
 
 
 class _DownloadFailed(Exception):
@@ -228,15 +244,7 @@ class Renderer:
 
     async def download(self, job: RenderJob, render_id: str, out_dir: Path, filename: str,
                        on_progress: ProgressFn | None = None) -> tuple[Path, int]:
-        out_dir = Path(out_dir)
-        if not out_dir.is_dir():
-            try:
-                out_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise BadInputError("output folder not writable",
-                                     detail={"path": str(out_dir), "reason": exc.strerror or "io"}) from exc
-        if not os.access(out_dir, os.W_OK):
-            raise BadInputError("output folder not writable", detail={"path": str(out_dir), "reason": "readonly"})
+        out_dir = ensure_writable_dir(Path(out_dir))
         dest = out_dir / safe_filename(Path(filename).stem, "mp4")
         if dest.resolve().parent != out_dir.resolve():  # belt and braces: never outside --out
             raise BadInputError("bad output name", detail={"path": str(dest)})

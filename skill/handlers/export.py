@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from ..api._errors import BadInputError, RenderTimeoutError
+from ..api._errors import RenderTimeoutError
+from ..api._render import ensure_writable_dir
 from ..replies import FileReply, Message, ProgressReply, Reply
 from ..timeline import is_exportable
 from ._context import Context, ProgressPump
@@ -51,7 +52,7 @@ async def export(ctx: Context, *, out_dir: Path | None = None, resume: str | boo
         if not is_exportable(draft):
             yield Message(ctx.t("export/no_draft"))
             return
-        _check_out(out)
+        ensure_writable_dir(out)
         yield ProgressReply("render", ctx.t("export/starting"), 0.0)
         job = await renderer.submit(ctx.session_id or sid, draft, out)
         job_id = job.id
@@ -60,7 +61,7 @@ async def export(ctx: Context, *, out_dir: Path | None = None, resume: str | boo
             yield Message(ctx.t("export/started_no_wait", render_id=job_id))
             return
     else:
-        _check_out(out)
+        ensure_writable_dir(out)
         yield ProgressReply("render", ctx.t("export/resuming", render_id=job_id), None)
     pump = ProgressPump(ctx)
     sink: list = []
@@ -81,18 +82,3 @@ async def export(ctx: Context, *, out_dir: Path | None = None, resume: str | boo
     link = ctx.project_link()
     if link:
         yield link
-
-
-def _check_out(out: Path) -> None:
-    import os
-
-    if out.exists() and not out.is_dir():
-        raise BadInputError("output path is not a folder", detail={"path": str(out), "reason": "not_dir"})
-    if not out.exists():
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BadInputError("output folder not writable",
-                                detail={"path": str(out), "reason": exc.strerror or "io"}) from exc
-    if not os.access(out, os.W_OK):
-        raise BadInputError("output folder not writable", detail={"path": str(out), "reason": "readonly"})
