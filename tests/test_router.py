@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import csv
 import subprocess
 import sys
@@ -386,3 +388,51 @@ def test_route_is_immutable_value() -> None:
         del r.hints
     assert repr(r).startswith("Route(intent='export', text='export 4k'")
     assert Route("chat", "x").hints == {} and Route("chat", "x").confidence is None
+
+
+def test_compiled_rewrites_match_the_same() -> None:
+    """_compile_c's rewrites (``\\b(?:a|b)R`` -> ``\\baR|\\bbR``, ``\\bx`` -> ``x(?<!..)``) change no match."""
+    import re
+
+    texts = [t.lower() for t in _gate_corpus()] + [
+        "the final video", "  the final cut pls", "\tfinished mp4", "x final video", "要不要导出", "不要导出",
+        "导出前先别上传", "before you export, show me the timeline", "ok so then export",
+    ]
+    duals = [v for v in vars(_router).values() if isinstance(v, _router._Dual)]
+    duals += [rx for _gate, rx in _router._MASKS]
+    for d in duals:
+        plain = re.compile(d.pattern, re.ASCII)
+        for t in texts:
+            assert [m.span() for m in d.full.finditer(t)] == [m.span() for m in plain.finditer(t)], (d.pattern[:40], t)
+            if _router._ascii_ish(t):
+                assert [m.span() for m in d.ascii.finditer(t)] == [m.span() for m in plain.finditer(t)], (d.pattern[:40], t)
+    # the spelling of "^\s*(?:the\s+)?(?:final|finished)..." with a literal first character
+    start = re.compile(r"^\s*(?:the\s+)?(?:final|finished)\s+(?:video|cut|mp4|file)\b", re.ASCII)
+    for t in texts:
+        m = start.match(t)
+        if m is not None:
+            assert _router._EXPORT.full.match(t).span() == m.span()
+
+
+def test_hot_patterns_switch_to_their_fast_form_with_the_same_answers():
+    """A pattern serves its first uses in the plain (quick to compile) form and is then
+    swapped for the rewritten (fast to match) one; answers never change across the swap."""
+    from skill import router
+
+    lazy = router._c(r"\b(?:export|render|download)\s+(?:it|the video)", re.I)
+    texts = ["please export it", "render the video now", "no download here", "downloaded it", "EXPORT IT"]
+    plain = [bool(lazy.search(t)) for t in texts]
+    assert lazy.ready and lazy.compiled().pattern == lazy.pattern  # plain form first
+    for _ in range(router._UPGRADE_AFTER):
+        for t in texts:
+            lazy.search(t)
+    assert lazy.compiled().pattern != lazy.pattern  # now the rewritten form
+    assert [bool(lazy.search(t)) for t in texts] == plain == [True, True, False, False, True]
+
+    messages = ["export it now", "show me the tracks", "how many credits do I have left?", "导出 1080p MP4",
+                "don't export yet, add music", "upload https://cdn.example.com/a.mp4"]
+    first = [router.classify(t) for t in messages]
+    for _ in range(router._UPGRADE_AFTER * 2):
+        for t in messages:
+            router.classify(t)
+    assert [router.classify(t) for t in messages] == first
