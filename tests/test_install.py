@@ -53,6 +53,7 @@ def test_install_each_host(home: Path, host: str, folder: str, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert str(dest) in out
     assert sorted(p.name for p in dest.iterdir()) == sorted(["SKILL.md", MARKER])
+    assert (dest / "SKILL.md").stat().st_mode & 0o777 == 0o644  # readable by the host, not 0600
 
 
 def test_install_variant_json(home: Path, capsys: pytest.CaptureFixture) -> None:
