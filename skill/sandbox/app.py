@@ -367,13 +367,21 @@ async def render_create(request: Request) -> Response:
     return render_ok({"id": job_id, "status": "pending", "progress": 0})
 
 
-async def render_status(request: Request) -> Response:
-    b = _backend(request)
+def _render_job(request: Request, b: SandboxBackend) -> "RenderJob | Response":
+    """The job named in the path for a signed-in caller, or the error reply to send."""
     if _user(request) is None:
         return unauthorized()
     job = b.renders.get(request.path_params["id"])
     if job is None:
         return render_err("render not found", 404)
+    return job
+
+
+async def render_status(request: Request) -> Response:
+    b = _backend(request)
+    job = _render_job(request, b)
+    if isinstance(job, Response):
+        return job
     b.stats.status_polls += 1
     headers = {} if job.done else {"Retry-After": _retry_after(b, job)}
     return JSONResponse(job.payload(_base_url(request), b.config.status_shape), headers=headers)
@@ -381,11 +389,9 @@ async def render_status(request: Request) -> Response:
 
 async def render_cancel(request: Request) -> Response:
     b = _backend(request)
-    if _user(request) is None:
-        return unauthorized()
-    job = b.renders.get(request.path_params["id"])
-    if job is None:
-        return render_err("render not found", 404)
+    job = _render_job(request, b)
+    if isinstance(job, Response):
+        return job
     if not job.done:
         job.cancel()
         job.status, job.error = "failed", "cancelled"
@@ -401,11 +407,9 @@ def _download_faults(b: SandboxBackend, path: str) -> tuple[bool, float | None]:
 
 async def render_download(request: Request) -> Response:
     b = _backend(request)
-    if _user(request) is None:
-        return unauthorized()
-    job = b.renders.get(request.path_params["id"])
-    if job is None:
-        return render_err("render not found", 404)
+    job = _render_job(request, b)
+    if isinstance(job, Response):
+        return job
     if job.status != "completed" or not job.file_name or job.file_name not in b.files:
         return render_err(f"render not completed (status {job.status})", 409)
     ignore, fraction = _download_faults(b, request.url.path)
