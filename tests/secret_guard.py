@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-TOKEN_PREFIX = "nmv_usr_"
+from skill.sandbox.testing import TOKEN_PREFIX  # noqa: E402 (one definition of the token shape)
 _KEY = pytest.StashKey[list]()
 
 
@@ -104,14 +104,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.longrepr = msg
     elif report.failed:
         report.sections.append(("secret_guard", msg))
-
-
-def scan(texts: Any, tokens: Any = ()) -> list[str]:
-    """The texts (or reprs) that hold a token: for tests that check their own outputs."""
-    toks = [t for t in tokens if t]
-    out = []
-    for t in texts:
-        s = t if isinstance(t, str) else repr(t)
-        if TOKEN_PREFIX in s or any(tok in s for tok in toks):
-            out.append(s[:200])
-    return out

@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 from .._templates import render
 from ..api import NemoClient, Progress, Renderer
+from ..api import _constants as C
 from ..api._errors import (
     InsufficientCreditsError,
     NemoError,
@@ -31,11 +32,11 @@ SESSION_LOCK = "session.lock"
 class Limits:
     """Time policy of a runtime (tests shrink these; defaults follow PROTOCOL.md)."""
 
-    still_working_every: float = 120.0
-    stream_idle_limit: float = 600.0
-    stream_hard_limit: float = 900.0
-    render_deadline: float = 600.0
-    recovery_delays: tuple[float, ...] = (30.0, 60.0, 60.0, 60.0, 60.0, 60.0)
+    still_working_every: float = C.STILL_WORKING_EVERY
+    stream_idle_limit: float = C.STREAM_IDLE_LIMIT
+    stream_hard_limit: float = C.STREAM_HARD_LIMIT
+    render_deadline: float = C.RENDER_DEADLINE
+    recovery_delays: tuple[float, ...] = C.RECOVERY_POLL_DELAYS
 
 
 @dataclass
