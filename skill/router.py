@@ -193,10 +193,12 @@ class _Lazy:
         return self.sub(*a)
 
 
-def _top_level_alternatives(pattern: str) -> list[str]:
-    """Split a regex source at its top-level ``|`` (outside groups and character classes)."""
-    out, depth, in_class, esc, start = [], 0, False, False, 0
-    for i, ch in enumerate(pattern):
+def _structure(pattern: str, start: int = 0):
+    """``(index, char, depth)`` for each character of a regex source that is structure:
+    outside character classes and not escaped (``depth`` counts open groups before it)."""
+    depth, in_class, esc = 0, False, False
+    for i in range(start, len(pattern)):
+        ch = pattern[i]
         if esc:
             esc = False
         elif ch == "\\":
@@ -205,11 +207,19 @@ def _top_level_alternatives(pattern: str) -> list[str]:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+        else:
+            yield i, ch, depth
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """Split a regex source at its top-level ``|`` (outside groups and character classes)."""
+    out, start = [], 0
+    for i, ch, depth in _structure(pattern):
+        if ch == "|" and depth == 0:
             out.append(pattern[start:i])
             start = i + 1
     out.append(pattern[start:])
@@ -299,23 +309,9 @@ def _lead_group(alt: str) -> tuple[str, str, str] | None:
     head = "\\b" if alt.startswith("\\b(?:") else ""
     if not alt.startswith("(?:", len(head)):
         return None
-    depth, in_class, esc = 0, False, False
-    for i in range(len(head), len(alt)):
-        ch = alt[i]
-        if esc:
-            esc = False
-        elif ch == "\\":
-            esc = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return head, alt[len(head) + 3:i], alt[i + 1:]
+    for i, ch, depth in _structure(alt, len(head)):
+        if ch == ")" and depth == 1:  # the group that opened at len(head) closes here
+            return head, alt[len(head) + 3:i], alt[i + 1:]
     return None
 
 
